@@ -1,0 +1,36 @@
+# Texts the bot writes itself. Markdown is allowed where a text is sent as a message (it becomes entities).
+
+start =
+    Hi {$name}! I'm an AI assistant. Ask me anything and watch the answer arrive as it is written.
+    Send /help to see what I can do.
+
+help =
+    **What I can do**
+    • Ask anything: in a private chat just write; in groups use /ask, mention me, or reply to my message.
+    • /reset: forget this chat's history and start over.
+    • /help: this message.
+
+    I remember the conversation in each chat (and each forum topic) until you /reset it.
+
+cmd-start = Start the bot
+cmd-help = What the bot can do
+cmd-ask = Ask a question
+cmd-reset = Forget this chat's history
+
+ask-usage = Usage: /ask your question — for example: /ask why is the sky blue?
+reset-done = Done: I've forgotten this chat's history.
+unknown-command = I don't know that command. Send /help to see what I can do.
+not-text = I can only read text messages for now.
+
+error-auth = The AI service refused the bot's API key. The bot's owner needs to fix its configuration.
+error-quota = The AI service account has run out of credit. Please tell the bot's owner.
+error-rate-limit = The AI service is busy right now (too many requests). Please try again in a minute.
+error-server = The AI service had an internal error. Please try again.
+error-timeout = The AI service took too long to answer. Please try again.
+error-interrupted = The answer was cut off by a connection problem. Ask again to get the rest.
+error-connection = I can't reach the AI service right now. Please try again later.
+error-refused = The AI service declined to answer this request.
+error-bad-request = The AI service could not handle this request.
+error-aborted = The answer was stopped.
+error-unexpected = Something went wrong on my side. Please try again.
+answer-length = The answer reached its length limit. Ask me to continue for the rest.

@@ -1,0 +1,165 @@
+/**
+ * The chat engine: one streamed Chat Completions call, or a bounded loop of them when the model calls tools.
+ * It yields answer text as it arrives, a short status while tools run, and the usage of every call; it throws
+ * ModelError for every way a call can fail, so callers tell the user one clear thing.
+ */
+import type OpenAI from "openai";
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionToolChoiceOption,
+} from "openai/resources/chat/completions";
+import type { Logger } from "../logger.js";
+import { ModelError, toModelError } from "./errors.js";
+import { ToolCallAccumulator } from "./tool-calls.js";
+import { runToolCall, toOpenAITools, type Tool } from "./tools/tool.js";
+
+export type ChatEvent =
+  | { type: "text"; delta: string }
+  | { type: "status"; text: string }
+  | { type: "usage"; model: string; promptTokens: number; completionTokens: number; cachedTokens: number }
+  | { type: "finish"; reason: string };
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatCompletionMessageParam[];
+  maxTokens: number;
+  signal?: AbortSignal;
+  tools?: Tool[];
+  /** "required" forces a tool call in the first round (e.g. /weather); later rounds are "auto". */
+  toolChoice?: "auto" | "required";
+  /** The user's language, for tool statuses. */
+  language?: string;
+}
+
+export interface ChatEngineOptions {
+  openai: OpenAI;
+  /** A call that yields no chunk for this long is abandoned as timed out. */
+  idleTimeoutMs: number;
+  /** Most model calls in one answer when tools are involved. */
+  maxToolRounds?: number;
+  log?: Logger;
+}
+
+export class ChatEngine {
+  private readonly maxToolRounds: number;
+
+  constructor(private readonly opts: ChatEngineOptions) {
+    this.maxToolRounds = opts.maxToolRounds ?? 4;
+  }
+
+  async *stream(req: ChatRequest): AsyncGenerator<ChatEvent, void, undefined> {
+    const messages = [...req.messages];
+    const tools = req.tools ?? [];
+    for (let round = 0; ; round++) {
+      const lastRound = round >= this.maxToolRounds;
+      const toolChoice: ChatCompletionToolChoiceOption | undefined =
+        tools.length === 0 ? undefined : lastRound ? "none" : round === 0 && req.toolChoice === "required" ? "required" : "auto";
+      const calls = new ToolCallAccumulator();
+      let content = "";
+      for await (const event of this.call(req, messages, tools, toolChoice, calls)) {
+        if (event.type === "text") content += event.delta;
+        yield event;
+      }
+      if (calls.size === 0 || lastRound) return;
+
+      const toolCalls = calls.calls();
+      messages.push({
+        role: "assistant",
+        content: content || null,
+        tool_calls: toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })),
+      });
+      const statuses = toolCalls
+        .map((c) => statusFor(tools, c, req.language))
+        .filter((s): s is string => Boolean(s));
+      if (statuses.length > 0) yield { type: "status", text: statuses.join("\n") };
+      const signal = req.signal ?? new AbortController().signal;
+      // Several calls in one answer run in parallel (e.g. the weather in three cities).
+      const results = await Promise.all(
+        toolCalls.map((c) => runToolCall(tools, c, { signal, language: req.language, log: this.opts.log })),
+      );
+      if (req.signal?.aborted) throw toModelError(req.signal.reason, { aborted: true });
+      toolCalls.forEach((c, i) => messages.push({ role: "tool", tool_call_id: c.id, content: results[i]!.content }));
+    }
+  }
+
+  /** One streamed call. Yields text and usage; fills `calls` with the tool calls the model made. */
+  private async *call(
+    req: ChatRequest,
+    messages: ChatCompletionMessageParam[],
+    tools: Tool[],
+    toolChoice: ChatCompletionToolChoiceOption | undefined,
+    calls: ToolCallAccumulator,
+  ): AsyncGenerator<ChatEvent, void, undefined> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(req.signal?.reason);
+    req.signal?.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new ModelError("timeout", "the model did not answer in time"));
+      }, this.opts.idleTimeoutMs);
+    };
+    let finish: string | null = null;
+    try {
+      if (req.signal?.aborted) throw toModelError(req.signal.reason, { aborted: true });
+      arm();
+      const stream = await this.opts.openai.chat.completions.create(
+        {
+          model: req.model,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+          max_completion_tokens: req.maxTokens,
+          ...(tools.length > 0 ? { tools: toOpenAITools(tools), tool_choice: toolChoice } : {}),
+        },
+        { signal: controller.signal },
+      );
+      for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        arm();
+        const choice = chunk.choices[0];
+        if (choice) {
+          const delta = choice.delta;
+          if (delta?.content) yield { type: "text", delta: delta.content };
+          if (delta?.tool_calls) calls.add(delta.tool_calls);
+          if (choice.finish_reason) finish = choice.finish_reason;
+        }
+        if (chunk.usage) {
+          yield {
+            type: "usage",
+            model: chunk.model || req.model,
+            promptTokens: chunk.usage.prompt_tokens,
+            completionTokens: chunk.usage.completion_tokens,
+            cachedTokens: chunk.usage.prompt_tokens_details?.cached_tokens ?? 0,
+          };
+        }
+      }
+    } catch (err) {
+      throw toModelError(err, { timedOut, aborted: req.signal?.aborted });
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener("abort", onAbort);
+    }
+    // An aborted stream may end the iteration quietly instead of throwing: say why it ended.
+    if (timedOut) throw new ModelError("timeout", "the model did not answer in time");
+    if (req.signal?.aborted) throw toModelError(req.signal.reason, { aborted: true });
+    // A stream that ends without a finish reason was cut (the SDK ends the iteration silently when the socket closes).
+    if (finish === null) throw new ModelError("interrupted", "the answer stream ended before the model finished");
+    if (finish === "content_filter") throw new ModelError("refused", "the answer was stopped by the content filter");
+    yield { type: "finish", reason: finish };
+  }
+}
+
+function statusFor(tools: Tool[], call: { name: string; arguments: string }, language?: string): string | undefined {
+  const tool = tools.find((t) => t.name === call.name);
+  if (!tool?.status) return undefined;
+  try {
+    const args = tool.schema.safeParse(JSON.parse(call.arguments || "{}"));
+    return args.success ? tool.status(args.data, language) : undefined;
+  } catch {
+    return undefined;
+  }
+}

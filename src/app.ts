@@ -1,0 +1,216 @@
+/**
+ * Wires the bot together and runs it; main.ts adds the process around it (env, signals, exit codes) and tests start
+ * it in-process against the local test servers exactly the same way.
+ */
+import { createServer, type Server } from "node:http";
+import { GrammyError, HttpError, webhookCallback } from "grammy";
+import { run, type RunnerHandle } from "@grammyjs/runner";
+import OpenAI from "openai";
+import type { Config } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createI18n } from "./i18n.js";
+import { ChatEngine } from "./ai/chat-engine.js";
+import { encodingForModel } from "./ai/models.js";
+import { loadEncoding } from "./ai/tokens.js";
+import { openStore } from "./storage/store.js";
+import { HistoryStore } from "./storage/history.js";
+import { Pacer } from "./telegram/pacer.js";
+import { DraftSupport } from "./telegram/answer-stream.js";
+import { createBot, registerCommands } from "./bot/create-bot.js";
+import type { BotContext, BotDeps } from "./bot/context.js";
+import type { Bot } from "grammy";
+
+/** Start-up failed for a reason the operator must fix; main.ts prints the message as one line. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}
+
+export interface App {
+  bot: Bot<BotContext>;
+  deps: BotDeps;
+  /** Stops taking updates, lets answers in flight finish (bounded), then closes everything. Idempotent. */
+  stop(reason?: string): Promise<void>;
+  /** Resolves when the app has stopped. */
+  stopped: Promise<void>;
+  /** Number of updates whose handling has ended. */
+  readonly handled: number;
+  /** Resolves once at least `count` updates have been handled (tests and benchmarks wait on it). */
+  whenHandled(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  /** How long answers in flight may take to finish on shutdown before they are cut short (ms). */
+  gracePeriodMs?: number;
+}
+
+export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log =
+    opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
+  const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
+
+  const store = await openStore(config.storeUrl, { onError: (err) => log.error({ err }, "store error") }).catch(
+    (err: unknown) => {
+      throw new StartupError(`STORE_URL: ${err instanceof Error ? err.message : String(err)}`);
+    },
+  );
+  const encoding = encodingForModel(config.openai.model);
+  await loadEncoding(encoding);
+
+  const shutdown = new AbortController();
+  const openai = new OpenAI({
+    apiKey: config.openai.apiKey,
+    baseURL: config.openai.baseURL,
+    // One quick retry for connection errors before streaming starts; the user hears about anything longer.
+    maxRetries: 1,
+    timeout: config.openai.idleTimeoutMs,
+  });
+  const deps: BotDeps = {
+    config,
+    log,
+    openai,
+    engine: new ChatEngine({ openai, idleTimeoutMs: config.openai.idleTimeoutMs, log }),
+    store,
+    history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
+    pacer: new Pacer(),
+    drafts: new DraftSupport(),
+    i18n: createI18n<BotContext>(),
+    shutdown: shutdown.signal,
+    encoding,
+  };
+
+  // The highest update that started being handled: confirmed to Telegram on shutdown so it is not delivered again.
+  let lastUpdateId = -1;
+  let handled = 0;
+  let inFlight = 0;
+  const waiters = new Set<{ count: number; resolve: () => void }>();
+  let onIdle: (() => void) | undefined;
+  const bot = createBot(config.telegram.token, deps, {
+    onUpdate: (id) => {
+      inFlight++;
+      if (id > lastUpdateId) lastUpdateId = id;
+    },
+    onUpdateDone: () => {
+      inFlight--;
+      handled++;
+      for (const w of waiters) {
+        if (handled < w.count) continue;
+        waiters.delete(w);
+        w.resolve();
+      }
+      if (inFlight === 0) onIdle?.();
+    },
+  });
+  // The runner's stop() only stops fetching; updates already being handled are awaited here.
+  const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (onIdle = r)));
+  try {
+    await bot.init();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
+      throw new StartupError("TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized): check the token");
+    }
+    if (err instanceof HttpError) {
+      throw new StartupError(`cannot reach the Telegram Bot API at ${config.telegram.apiRoot}: ${err.error instanceof Error ? err.error.message : String(err.error)}`);
+    }
+    throw err;
+  }
+  await registerCommands(bot, deps).catch((err: unknown) => log.warn({ err }, "setMyCommands failed"));
+
+  let runner: RunnerHandle | undefined;
+  let server: Server | undefined;
+  if (config.mode === "polling") {
+    await bot.api.deleteWebhook();
+    runner = run(bot, {
+      runner: { fetch: { allowed_updates: ["message", "edited_message", "callback_query", "my_chat_member"] }, silent: true },
+      sink: { concurrency: 500 },
+    });
+  } else {
+    server = await startWebhook(bot, config, log);
+  }
+  log.info({ username: bot.botInfo.username, mode: config.mode, store: config.storeUrl.split(":")[0] }, "bot started");
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  const stop = (reason = "stop") => {
+    stopping ??= (async () => {
+      log.info({ reason }, "stopping: finishing answers in flight");
+      const graceTimer = setTimeout(() => shutdown.abort(new Error("shutdown")), gracePeriodMs);
+      try {
+        if (runner?.isRunning()) await runner.stop();
+        if (server) await new Promise<void>((r) => server!.close(() => r()));
+        // Bounded: answers are aborted at the grace period and finish within moments; a handler stuck beyond
+        // that does not keep the process alive.
+        await Promise.race([idle(), new Promise((r) => setTimeout(r, gracePeriodMs + 10_000).unref())]);
+        if (runner && lastUpdateId >= 0) {
+          // Confirm what was handled; the runner would only do so with its next getUpdates call.
+          await bot.api
+            .getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 })
+            .catch((err: unknown) => log.warn({ err }, "could not confirm handled updates"));
+        }
+      } finally {
+        clearTimeout(graceTimer);
+        shutdown.abort(new Error("shutdown"));
+        await store.close().catch((err: unknown) => log.warn({ err }, "store close failed"));
+        log.info("stopped");
+        resolveStopped();
+      }
+    })();
+    return stopping;
+  };
+
+  const whenHandled = (count: number, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      if (handled >= count) return resolve();
+      const waiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`only ${handled} of ${count} updates handled within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.add(waiter);
+    });
+
+  return {
+    bot,
+    deps,
+    stop,
+    stopped,
+    get handled() {
+      return handled;
+    },
+    whenHandled,
+  };
+}
+
+async function startWebhook(bot: Bot<BotContext>, config: Config, log: Logger): Promise<Server> {
+  const secret = config.webhook.secret;
+  // Answers take longer than Telegram waits for a webhook reply: acknowledge and keep working.
+  const handle = webhookCallback(bot, "http", { onTimeout: "return", timeoutMilliseconds: 8000, secretToken: secret });
+  const server = createServer((req, res) => {
+    if (req.method !== "POST") {
+      res.writeHead(req.url === "/healthz" ? 200 : 404).end();
+      return;
+    }
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, "webhook update failed");
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.webhook.port, resolve);
+  });
+  await bot.api.setWebhook(config.webhook.url!, {
+    secret_token: secret,
+    allowed_updates: ["message", "edited_message", "callback_query", "my_chat_member"],
+  });
+  return server;
+}

@@ -1,0 +1,42 @@
+import type { Message, MessageEntity } from "grammy/types";
+import type { BotContext } from "./context.js";
+
+/**
+ * The question in a message addressed to the bot, or undefined when the message is not for the bot.
+ * Private chat: any text that is not a command. Groups: a message that mentions the bot (the mention is removed from
+ * the question) or replies to one of the bot's messages. /ask is handled by its own command.
+ */
+export function addressedQuestion(ctx: BotContext): string | undefined {
+  const msg = ctx.msg;
+  if (!msg || !ctx.chat) return undefined;
+  const text = msg.text ?? msg.caption;
+  const entities = msg.entities ?? msg.caption_entities ?? [];
+  if (text === undefined) return undefined;
+  if (startsWithCommand(entities)) return undefined;
+  if (ctx.chat.type === "private") return text.trim();
+  const me = ctx.me;
+  const mention = entities.find((e) => isMentionOf(e, text, me.username, me.id));
+  if (mention) {
+    const without = (text.slice(0, mention.offset) + text.slice(mention.offset + mention.length)).replace(/\s+/g, " ");
+    return without.trim();
+  }
+  if (isReplyToBot(msg, me.id)) return text.trim();
+  return undefined;
+}
+
+export function isReplyToBot(msg: Message, botId: number): boolean {
+  const reply = msg.reply_to_message;
+  // In forum topics every message "replies" to the topic's service message; that is not a reply to the bot.
+  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return false;
+  return reply.from?.id === botId;
+}
+
+function startsWithCommand(entities: MessageEntity[]): boolean {
+  return entities.some((e) => e.type === "bot_command" && e.offset === 0);
+}
+
+function isMentionOf(e: MessageEntity, text: string, username: string, id: number): boolean {
+  if (e.type === "mention") return text.slice(e.offset + 1, e.offset + e.length).toLowerCase() === username.toLowerCase();
+  if (e.type === "text_mention") return e.user.id === id;
+  return false;
+}

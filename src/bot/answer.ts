@@ -1,0 +1,172 @@
+/**
+ * Answering a question: history in, model out, streamed into the chat, history updated. Questions, photos and
+ * tool-backed commands all come through here, so they share limits, notes and memory.
+ */
+import type { ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
+import type { BotContext } from "./context.js";
+import type { ChatEvent } from "../ai/chat-engine.js";
+import { ModelError, type ModelErrorKind } from "../ai/errors.js";
+import { contextWindowForModel } from "../ai/models.js";
+import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
+import type { Tool } from "../ai/tools/tool.js";
+import { HistoryStore, historyKey, type HistoryTurn } from "../storage/history.js";
+import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
+
+export interface Question {
+  text: string;
+  /** Extra content for the new user message only (e.g. an image as a data URL); history keeps `turn` instead. */
+  parts?: ChatCompletionContentPart[];
+  /** Overrides the user turn stored in history (e.g. to carry image references). */
+  turn?: Partial<HistoryTurn>;
+  /** Extra prompt tokens of `parts` (image tokens), counted into the budget. */
+  extraTokens?: number;
+  model?: string;
+  tools?: Tool[];
+  toolChoice?: "auto" | "required";
+  /** Turns the history's image references into content parts (downloads by file_id); text-only when absent. */
+  resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
+}
+
+export interface AnswerResult extends StreamOutcome {
+  usage: Extract<ChatEvent, { type: "usage" }>[];
+}
+
+const ERROR_KEYS: Record<ModelErrorKind, string> = {
+  auth: "error-auth",
+  quota: "error-quota",
+  rate_limit: "error-rate-limit",
+  server: "error-server",
+  timeout: "error-timeout",
+  interrupted: "error-interrupted",
+  connection: "error-connection",
+  refused: "error-refused",
+  bad_request: "error-bad-request",
+  length: "answer-length",
+  aborted: "error-aborted",
+};
+
+export function errorNoteKey(err: unknown): string {
+  return err instanceof ModelError ? ERROR_KEYS[err.kind] : "error-unexpected";
+}
+
+/** Where an answer to this update belongs: the chat, its forum topic, and the message it replies to. */
+export function targetOf(ctx: BotContext): StreamTarget {
+  const chat = ctx.chat!;
+  const msg = ctx.msg;
+  return {
+    chatId: chat.id,
+    chatType: chat.type,
+    threadId: msg?.is_topic_message ? msg.message_thread_id : undefined,
+    replyToMessageId: msg?.message_id,
+  };
+}
+
+export function historyKeyOf(ctx: BotContext): string {
+  const target = targetOf(ctx);
+  return historyKey(target.chatId, target.threadId);
+}
+
+export async function answerQuestion(ctx: BotContext, q: Question): Promise<AnswerResult> {
+  const { deps } = ctx;
+  const { config, encoding } = deps;
+  const model = q.model ?? config.openai.model;
+  const target = targetOf(ctx);
+  const key = historyKey(target.chatId, target.threadId);
+  const group = target.chatType !== "private";
+
+  const controller = new AbortController();
+  const onShutdown = () => controller.abort(deps.shutdown.reason);
+  if (deps.shutdown.aborted) onShutdown();
+  else deps.shutdown.addEventListener("abort", onShutdown, { once: true });
+
+  try {
+    const userTurn: HistoryTurn = {
+      role: "user",
+      content: q.text,
+      tokens: messageTokens(q.text, encoding) + (q.extraTokens ?? 0),
+      at: Date.now(),
+      ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
+      ...q.turn,
+    };
+    const system = config.systemPrompt;
+    const systemTokens = messageTokens(system, encoding);
+    const room = Math.min(
+      config.historyTokenBudget,
+      contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS,
+    );
+    const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
+
+    const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
+    for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, controller.signal));
+    messages.push(
+      q.parts && q.parts.length > 0
+        ? { role: "user", content: [{ type: "text", text: withName(userTurn) }, ...q.parts] }
+        : { role: "user", content: withName(userTurn) },
+    );
+
+    const usage: AnswerResult["usage"] = [];
+    const engine = deps.engine;
+    const events = (async function* (): AsyncGenerator<AnswerEvent> {
+      for await (const event of engine.stream({
+        model,
+        messages,
+        maxTokens: config.openai.maxAnswerTokens,
+        signal: controller.signal,
+        tools: q.tools,
+        toolChoice: q.toolChoice,
+        language: ctx.from?.language_code,
+      })) {
+        if (event.type === "text" || event.type === "status") yield event;
+        else if (event.type === "usage") usage.push(event);
+        else if (event.type === "finish" && event.reason === "length") {
+          throw new ModelError("length", "the answer reached its token limit");
+        }
+      }
+    })();
+
+    const outcome = await streamAnswer(
+      { api: ctx.api, fastApi: ctx.fastApi, pacer: deps.pacer, drafts: deps.drafts, log: ctx.log },
+      target,
+      events,
+      {
+        signal: controller.signal,
+        errorNote: (err) => ctx.t(errorNoteKey(err)),
+        abortNote: ctx.t("error-aborted"),
+      },
+    );
+    if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
+      ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
+    }
+    // The question and whatever answer arrived are kept; a failed call with no answer leaves history untouched,
+    // so asking again does not repeat the question.
+    const answer = outcome.text.trim();
+    if (answer) {
+      await deps.history.append(key, userTurn, {
+        role: "assistant",
+        content: answer,
+        tokens: messageTokens(answer, encoding),
+        at: Date.now(),
+      });
+    }
+    return { ...outcome, usage };
+  } finally {
+    deps.shutdown.removeEventListener("abort", onShutdown);
+  }
+}
+
+function withName(turn: HistoryTurn): string {
+  return turn.name ? `${turn.name}: ${turn.content}` : turn.content;
+}
+
+async function toMessage(
+  turn: HistoryTurn,
+  resolveImages: Question["resolveImages"],
+  signal: AbortSignal,
+): Promise<ChatCompletionMessageParam> {
+  if (turn.role === "assistant") return { role: "assistant", content: turn.content };
+  if (turn.images?.length && resolveImages) {
+    const parts = await resolveImages(turn, signal).catch(() => [] as ChatCompletionContentPart[]);
+    if (parts.length > 0) return { role: "user", content: [{ type: "text", text: withName(turn) }, ...parts] };
+  }
+  return { role: "user", content: withName(turn) };
+}

@@ -1,0 +1,37 @@
+import type { Api, Context } from "grammy";
+import type { I18n, I18nFlavor } from "@grammyjs/i18n";
+import type OpenAI from "openai";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { ChatEngine } from "../ai/chat-engine.js";
+import type { HistoryStore } from "../storage/history.js";
+import type { Store } from "../storage/store.js";
+import type { Pacer } from "../telegram/pacer.js";
+import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { EncodingName } from "../ai/models.js";
+
+/** Everything a feature needs, built once in main.ts and injected into every context. */
+export interface BotDeps {
+  config: Config;
+  log: Logger;
+  openai: OpenAI;
+  engine: ChatEngine;
+  store: Store;
+  history: HistoryStore;
+  pacer: Pacer;
+  drafts: DraftSupport;
+  i18n: I18n<BotContext>;
+  /** Aborts every answer in flight when the bot shuts down. */
+  shutdown: AbortSignal;
+  /** Encoding of the chat model, loaded at start-up so counting is synchronous afterwards. */
+  encoding: EncodingName;
+}
+
+export interface BotExtras {
+  deps: BotDeps;
+  log: Logger;
+  /** Api without automatic retries, for updates that are better skipped than delayed. */
+  fastApi: Api;
+}
+
+export type BotContext = Context & I18nFlavor & BotExtras;

@@ -1,0 +1,68 @@
+import { Api, Bot, type BotConfig } from "grammy";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { sequentialize } from "@grammyjs/runner";
+import type { BotCommand } from "grammy/types";
+import type { BotContext, BotDeps } from "./context.js";
+import { replyMarkdown } from "./reply.js";
+import { startFeature } from "../features/start.js";
+import { askFeature } from "../features/ask.js";
+import { resetFeature } from "../features/reset.js";
+import { fallbackFeature } from "../features/fallback.js";
+import { LOCALES } from "../i18n.js";
+
+/** Updates of one chat are handled one after another; different chats run concurrently. */
+export function chatKeyOf(ctx: { chat?: { id: number } }): string | undefined {
+  return ctx.chat?.id.toString();
+}
+
+export interface CreateBotOptions extends Pick<BotConfig<BotContext>, "botInfo"> {
+  /** Called with every update's id as its handling starts. */
+  onUpdate?: (updateId: number) => void;
+  /** Called with every update's id when its handling has ended (successfully or not). */
+  onUpdateDone?: (updateId: number) => void;
+}
+
+export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions = {}): Bot<BotContext> {
+  const apiRoot = deps.config.telegram.apiRoot;
+  const bot = new Bot<BotContext>(token, { botInfo: opts.botInfo, client: { apiRoot } });
+  // Every 429 waits retry_after; network errors and 5xx are retried too (bounded).
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 6, maxDelaySeconds: 120 }));
+  const fastApi = new Api(token, { apiRoot });
+
+  bot.use(async (ctx, next) => {
+    const id = ctx.update.update_id;
+    opts.onUpdate?.(id);
+    ctx.deps = deps;
+    ctx.fastApi = fastApi;
+    ctx.log = deps.log.child({ updateId: id, chatId: ctx.chat?.id });
+    try {
+      await next();
+    } finally {
+      opts.onUpdateDone?.(id);
+    }
+  });
+  bot.use(sequentialize(chatKeyOf));
+  bot.use(deps.i18n);
+
+  const features = bot.errorBoundary(async (err) => {
+    const ctx = err.ctx;
+    ctx.log.error({ err: err.error }, "update handler failed");
+    if (ctx.chat) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
+  });
+  features.use(startFeature, askFeature, resetFeature, fallbackFeature);
+
+  bot.catch((err) => deps.log.error({ err: err.error, updateId: err.ctx.update.update_id }, "unhandled bot error"));
+  return bot;
+}
+
+/** The command menu, per language (setMyCommands). */
+export async function registerCommands(bot: Bot<BotContext>, deps: BotDeps): Promise<void> {
+  const names = ["start", "help", "ask", "reset"] as const;
+  for (const locale of LOCALES) {
+    const commands: BotCommand[] = names.map((name) => ({
+      command: name,
+      description: deps.i18n.t(locale, `cmd-${name}`),
+    }));
+    await bot.api.setMyCommands(commands, locale === "en" ? {} : { language_code: locale });
+  }
+}

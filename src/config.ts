@@ -1,0 +1,157 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+
+/** A configuration problem, reported as one line naming the variable (no stack trace). */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+
+const optionalString = z.preprocess(emptyToUndefined, z.string().trim().optional());
+const httpUrl = () => z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+const optionalUrl = () => z.preprocess(emptyToUndefined, httpUrl().optional());
+const urlWithDefault = (fallback: string) => z.preprocess(emptyToUndefined, httpUrl().default(fallback));
+const idList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return [] as number[];
+      const ids: number[] = [];
+      for (const part of s.split(/[\s,]+/).filter(Boolean)) {
+        if (!/^-?\d+$/.test(part)) {
+          ctx.addIssue({ code: "custom", message: `"${part}" is not a numeric Telegram id (use a comma-separated list)` });
+          return z.NEVER;
+        }
+        ids.push(Number(part));
+      }
+      return ids;
+    }),
+);
+const positiveInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(fallback));
+
+/** The one schema for everything the bot reads from the environment. Keys are the variable names. */
+export const envSchema = z.object({
+  TELEGRAM_BOT_TOKEN: z
+    .string({ error: "is missing (get one from @BotFather)" })
+    .trim()
+    .regex(/^\d+:[A-Za-z0-9_-]+$/, "is malformed (expected <digits>:<secret> from @BotFather)"),
+  TELEGRAM_API_ROOT: urlWithDefault("https://api.telegram.org"),
+  OPENAI_API_KEY: z.string({ error: "is missing" }).trim().min(1, "is empty"),
+  OPENAI_BASE_URL: optionalUrl(),
+  OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4.1-mini")),
+  OPENAI_VISION_MODEL: optionalString,
+  OPENAI_IMAGE_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-image-1")),
+  STORE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .default("sqlite://./data/bot.sqlite")
+      .refine((s) => /^(sqlite|redis|rediss|postgres|postgresql|memory):\/\//.test(s), {
+        message: "must start with sqlite://, redis://, rediss://, postgres:// or memory://",
+      }),
+  ),
+  IPFS_API_URL: optionalUrl(),
+  IPFS_GATEWAY_URL: urlWithDefault("https://ipfs.io/ipfs/"),
+  WEATHER_API_URL: urlWithDefault("https://api.open-meteo.com"),
+  GEOCODING_API_URL: urlWithDefault("https://geocoding-api.open-meteo.com"),
+  BOT_MODE: z.preprocess(
+    emptyToUndefined,
+    z.enum(["polling", "webhook"], { error: "must be polling or webhook" }).default("polling"),
+  ),
+  ALLOWED_USER_IDS: idList,
+  ALLOWED_CHAT_IDS: idList,
+  BOT_OWNER_IDS: idList,
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default("info"),
+  ),
+  // Settings beyond the outside contract; all optional with sensible defaults.
+  /** Tokens of past turns kept per chat (well under every supported model's context). */
+  HISTORY_TOKEN_BUDGET: positiveInt(8000),
+  /** Upper bound for one answer's completion tokens. */
+  MAX_ANSWER_TOKENS: positiveInt(4000),
+  /** Seconds without a single streamed token before the model call counts as timed out. */
+  MODEL_IDLE_TIMEOUT_SECONDS: positiveInt(60),
+  SYSTEM_PROMPT: optionalString,
+  WEBHOOK_URL: optionalUrl(),
+  WEBHOOK_SECRET: optionalString,
+  PORT: positiveInt(8080),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  telegram: { token: string; apiRoot: string };
+  openai: {
+    apiKey: string;
+    baseURL: string | undefined;
+    model: string;
+    visionModel: string;
+    imageModel: string;
+    idleTimeoutMs: number;
+    maxAnswerTokens: number;
+  };
+  storeUrl: string;
+  ipfs: { apiUrl: string | undefined; gatewayUrl: string };
+  weather: { weatherApiUrl: string; geocodingApiUrl: string };
+  mode: "polling" | "webhook";
+  webhook: { url: string | undefined; secret: string | undefined; port: number };
+  access: { allowedUserIds: number[]; allowedChatIds: number[]; ownerIds: number[] };
+  logLevel: Env["LOG_LEVEL"];
+  historyTokenBudget: number;
+  systemPrompt: string;
+}
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are a helpful assistant in a Telegram chat. Answer in the language of the question. " +
+  "Be concise unless asked for detail. Use Markdown for formatting when it helps.";
+
+/** Parses the environment into a Config, or throws one ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    const present = env[name] !== undefined && env[name] !== "";
+    const message = !present && issue.code === "invalid_type" ? "is missing" : issue.message;
+    throw new ConfigError(`${name} ${message}`);
+  }
+  const e = parsed.data;
+  if (e.BOT_MODE === "webhook" && !e.WEBHOOK_URL) {
+    throw new ConfigError("WEBHOOK_URL is missing (required when BOT_MODE=webhook)");
+  }
+  return {
+    telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, "") },
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      baseURL: e.OPENAI_BASE_URL,
+      model: e.OPENAI_MODEL,
+      visionModel: e.OPENAI_VISION_MODEL ?? e.OPENAI_MODEL,
+      imageModel: e.OPENAI_IMAGE_MODEL,
+      idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_SECONDS * 1000,
+      maxAnswerTokens: e.MAX_ANSWER_TOKENS,
+    },
+    storeUrl: e.STORE_URL,
+    ipfs: { apiUrl: e.IPFS_API_URL, gatewayUrl: e.IPFS_GATEWAY_URL },
+    weather: { weatherApiUrl: e.WEATHER_API_URL, geocodingApiUrl: e.GEOCODING_API_URL },
+    mode: e.BOT_MODE,
+    webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, port: e.PORT },
+    access: { allowedUserIds: e.ALLOWED_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ownerIds: e.BOT_OWNER_IDS },
+    logLevel: e.LOG_LEVEL,
+    historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
+    systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+  };
+}
+
+/** Reads `.env` from the working directory if present; variables already set win (Node's own loader). */
+export function loadDotEnv(path = ".env"): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}

@@ -1,0 +1,11 @@
+import { Composer } from "grammy";
+import type { BotContext } from "../bot/context.js";
+import { historyKeyOf } from "../bot/answer.js";
+import { replyMarkdown } from "../bot/reply.js";
+
+export const resetFeature = new Composer<BotContext>();
+
+resetFeature.command("reset", async (ctx) => {
+  await ctx.deps.history.clear(historyKeyOf(ctx));
+  await replyMarkdown(ctx, ctx.t("reset-done"));
+});

@@ -1,0 +1,26 @@
+import { fileURLToPath } from "node:url";
+import { I18n } from "@grammyjs/i18n";
+import type { Context } from "grammy";
+
+export type Locale = "en" | "zh";
+export const LOCALES: readonly Locale[] = ["en", "zh"];
+
+/** The bot's own texts live in locales/*.ftl (Fluent); src/ and dist/ are both one level below the project root. */
+const LOCALES_DIR = fileURLToPath(new URL("../locales", import.meta.url));
+
+/** Telegram's language_code → one of our locales: Chinese of any variant is zh, everything else English. */
+export function localeFor(languageCode: string | undefined): Locale {
+  return languageCode?.toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+export function createI18n<C extends Context>(): I18n<C> {
+  const i18n = new I18n<C>({
+    defaultLocale: "en",
+    useSession: false,
+    // Fluent wraps variables in Unicode isolation marks by default; in Telegram they only get in the way.
+    fluentBundleOptions: { useIsolating: false },
+    localeNegotiator: (ctx) => localeFor(ctx.from?.language_code),
+  });
+  i18n.loadLocalesDirSync(LOCALES_DIR);
+  return i18n;
+}

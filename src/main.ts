@@ -1,0 +1,32 @@
+/**
+ * Entry point: `npm start`. Reads .env and the environment, starts the bot, and stops it gracefully on SIGINT or
+ * SIGTERM. Configuration problems end the process with one line naming the variable, without a stack trace.
+ */
+import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
+import { startApp, StartupError } from "./app.js";
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  const config = loadConfig();
+  const app = await startApp(config);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      // A second signal while stopping means "now".
+      process.once(signal, () => process.exit(130));
+      void app.stop(signal);
+    });
+  }
+  // Nothing may kill the process: a stray rejection is logged, not fatal.
+  process.on("unhandledRejection", (reason) => app.deps.log.error({ err: reason }, "unhandled rejection"));
+  await app.stopped;
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof StartupError) {
+    process.stderr.write(`Cannot start: ${err.message}\n`);
+  } else {
+    process.stderr.write(`Cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

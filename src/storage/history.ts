@@ -1,0 +1,226 @@
+/**
+ * Per-chat conversation memory: one keyv value per chat (and forum topic, and later per member),
+ * holding the turns newest-last and trimmed to a token budget when they are written.
+ *
+ * Token counts are computed once, when a turn is created (see countTurnTokens), and stored with
+ * the turn; trimming and fitToBudget only add stored numbers, so nothing is ever re-tokenized.
+ *
+ * Concurrency: append() is read-modify-write. The bot serializes updates per chat inside one
+ * process, which makes that safe. Two processes writing the same chat at the same moment (the
+ * future multi-instance webhook mode) can lose one of the two appends; that needs a per-chat lock
+ * or an atomic list in Redis/Postgres and is left to that issue.
+ */
+import Keyv from "keyv";
+import { TOKENS_PER_MESSAGE, countTokens, type EncodingName } from "../ai/tokens.js";
+import type { Store } from "./store.js";
+
+export interface ImageRef {
+  /** Telegram file_id: the bytes are fetched again when a follow-up question needs the photo. */
+  fileId: string;
+  width: number;
+  height: number;
+  detail: "low" | "high" | "auto";
+  /** Vision input tokens for this image at this detail, computed from its size. */
+  tokens: number;
+}
+
+export interface HistoryTurn {
+  role: "user" | "assistant";
+  /** Text only (never base64). */
+  content: string;
+  /** Counted once when stored: content tokens + per-message overhead + image tokens. */
+  tokens: number;
+  /** Epoch ms. */
+  at: number;
+  /** Photos by Telegram file_id, so a follow-up question still sees them. */
+  images?: ImageRef[];
+  /** Sender's first name in shared group histories. */
+  name?: string;
+}
+
+export interface StoredHistory {
+  version: 1;
+  turns: HistoryTurn[];
+  totalTokens: number;
+}
+
+export const HISTORY_VERSION = 1;
+export const DEFAULT_MAX_TURNS = 200;
+
+export interface HistoryStoreOptions {
+  /** Stored turns are trimmed (oldest first) until their tokens fit this. */
+  budgetTokens: number;
+  /** Hard cap on stored turns whatever their size (default 200). */
+  maxTurns?: number;
+}
+
+function assertId(value: number, what: string): void {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`${what} must be an integer, got ${String(value)}`);
+}
+
+/**
+ * `history:<chat>`, `history:<chat>:t<thread>` for a forum topic, `…:u<user>` for a per-member
+ * history. Telegram ids are integers that fit in a double; group ids are negative.
+ */
+export function historyKey(chatId: number, threadId?: number, userId?: number): string {
+  assertId(chatId, "chatId");
+  let key = `history:${chatId}`;
+  if (threadId !== undefined) {
+    assertId(threadId, "threadId");
+    key += `:t${threadId}`;
+  }
+  if (userId !== undefined) {
+    assertId(userId, "userId");
+    key += `:u${userId}`;
+  }
+  return key;
+}
+
+/**
+ * Tokens a turn costs in a request: content plus the per-message overhead, plus image tokens, plus
+ * the name when it is sent in the message's `name` field (its tokens and one more, per OpenAI's
+ * cookbook). Call this once when the turn is created and store the result in `tokens`.
+ */
+export function countTurnTokens(
+  turn: { content: string; images?: readonly Pick<ImageRef, "tokens">[]; name?: string },
+  encoding: EncodingName,
+): number {
+  let tokens = countTokens(turn.content, encoding) + TOKENS_PER_MESSAGE;
+  for (const image of turn.images ?? []) tokens += image.tokens;
+  if (turn.name) tokens += countTokens(turn.name, encoding) + 1;
+  return tokens;
+}
+
+const isCount = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+
+function isImageRef(value: unknown): value is ImageRef {
+  if (typeof value !== "object" || value === null) return false;
+  const image = value as Record<string, unknown>;
+  return (
+    typeof image.fileId === "string" &&
+    isCount(image.width) &&
+    isCount(image.height) &&
+    (image.detail === "low" || image.detail === "high" || image.detail === "auto") &&
+    isCount(image.tokens)
+  );
+}
+
+function isHistoryTurn(value: unknown): value is HistoryTurn {
+  if (typeof value !== "object" || value === null) return false;
+  const turn = value as Record<string, unknown>;
+  return (
+    (turn.role === "user" || turn.role === "assistant") &&
+    typeof turn.content === "string" &&
+    isCount(turn.tokens) &&
+    typeof turn.at === "number" &&
+    Number.isFinite(turn.at) &&
+    (turn.images === undefined || (Array.isArray(turn.images) && turn.images.every(isImageRef))) &&
+    (turn.name === undefined || typeof turn.name === "string")
+  );
+}
+
+/** The turns and their token sum, or undefined for anything that is not a version-1 history. */
+function readStored(value: unknown): { turns: HistoryTurn[]; totalTokens: number } | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const stored = value as Partial<Record<keyof StoredHistory, unknown>>;
+  if (stored.version !== HISTORY_VERSION || !Array.isArray(stored.turns)) return undefined;
+  let totalTokens = 0;
+  for (const turn of stored.turns) {
+    if (!isHistoryTurn(turn)) return undefined;
+    totalTokens += turn.tokens;
+  }
+  // The sum is recomputed from the per-turn counts (cheap) rather than trusted from storage.
+  return { turns: stored.turns as HistoryTurn[], totalTokens };
+}
+
+export class HistoryStore {
+  private readonly keyv: Keyv;
+  private readonly budgetTokens: number;
+  private readonly maxTurns: number;
+
+  constructor(store: Keyv | Store, opts: HistoryStoreOptions) {
+    this.keyv = store instanceof Keyv ? store : store.keyv;
+    if (!isCount(opts.budgetTokens)) throw new RangeError(`budgetTokens must be a non-negative number, got ${opts.budgetTokens}`);
+    const maxTurns = opts.maxTurns ?? DEFAULT_MAX_TURNS;
+    if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) throw new RangeError(`maxTurns must be a positive integer, got ${maxTurns}`);
+    this.budgetTokens = opts.budgetTokens;
+    this.maxTurns = maxTurns;
+  }
+
+  /**
+   * The stored turns, oldest first. A value that is not a version-1 history (corrupt, foreign,
+   * older format) reads as empty and is overwritten by the next append. Storage failures (server
+   * down) reject: an outage must not look like an empty history that then gets written back.
+   */
+  async load(key: string): Promise<HistoryTurn[]> {
+    return (await this.read(key)).turns;
+  }
+
+  /**
+   * Adds turns at the end, then drops the oldest while the history is over the token budget or
+   * over maxTurns, and drops assistant turns left at the front (a request must not open with the
+   * assistant). A single exchange larger than the whole budget therefore leaves the history empty.
+   */
+  async append(key: string, ...turns: HistoryTurn[]): Promise<void> {
+    if (turns.length === 0) return;
+    for (const turn of turns) {
+      if (!isHistoryTurn(turn)) throw new TypeError(`not a valid history turn: ${JSON.stringify(turn).slice(0, 200)}`);
+    }
+    const stored = await this.read(key);
+    const all = stored.turns.concat(turns);
+    let totalTokens = stored.totalTokens;
+    for (const turn of turns) totalTokens += turn.tokens;
+
+    let start = 0;
+    while (start < all.length && (totalTokens > this.budgetTokens || all.length - start > this.maxTurns)) {
+      totalTokens -= all[start]!.tokens;
+      start++;
+    }
+    while (start < all.length && all[start]!.role === "assistant") {
+      totalTokens -= all[start]!.tokens;
+      start++;
+    }
+    const kept = start === 0 ? all : all.slice(start);
+    if (kept.length === 0) {
+      await this.keyv.delete(key);
+      return;
+    }
+    const value: StoredHistory = { version: HISTORY_VERSION, turns: kept, totalTokens };
+    await this.keyv.set(key, value);
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.keyv.delete(key);
+  }
+
+  /**
+   * The newest turns whose stored token counts fit `budget` (what is left of the context window
+   * after the system prompt, the new question and the reply reserve), oldest first, never starting
+   * with an assistant turn. Selection stops at the first turn that does not fit: skipping it to
+   * squeeze in older ones would hand the model a conversation with a hole in it.
+   */
+  static fitToBudget(turns: readonly HistoryTurn[], budget: number): HistoryTurn[] {
+    let used = 0;
+    let start = turns.length;
+    while (start > 0) {
+      const tokens = turns[start - 1]!.tokens;
+      if (used + tokens > budget) break;
+      used += tokens;
+      start--;
+    }
+    while (start < turns.length && turns[start]!.role === "assistant") start++;
+    return turns.slice(start);
+  }
+
+  private async read(key: string): Promise<{ turns: HistoryTurn[]; totalTokens: number }> {
+    let value: unknown;
+    try {
+      value = await this.keyv.get(key);
+    } catch (error) {
+      // keyv deserializes with JSON.parse: a value that is not JSON at all is corrupt, not an outage.
+      if (error instanceof SyntaxError) return { turns: [], totalTokens: 0 };
+      throw error;
+    }
+    return readStored(value) ?? { turns: [], totalTokens: 0 };
+  }
+}

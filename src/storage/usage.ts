@@ -1,0 +1,146 @@
+import type Keyv from "keyv";
+
+/** What was spent in one period. Tokens as OpenAI reports them; costUsd an estimate from src/ai/pricing.ts. */
+export interface UsageRecord {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  images: number;
+  costUsd: number;
+  calls: number;
+  /** Calls whose model had no known price: costUsd leaves them out, so it is a lower bound when this is > 0. */
+  unpricedCalls: number;
+}
+
+export type UsageScope = { userId: number } | { chatId: number };
+
+export interface UsageSummary {
+  /** The current UTC day. */
+  today: UsageRecord;
+  /** The current UTC month. */
+  month: UsageRecord;
+  total: UsageRecord;
+}
+
+export interface UsageEvent {
+  /** Missing for messages without a sender (channel posts): then only the chat is charged. */
+  userId?: number;
+  chatId: number;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens?: number;
+  images?: number;
+  /** null when the price is unknown. */
+  costUsd: number | null;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Day buckets only serve "today"; keep a little over a month of them for a later per-day view. */
+export const DAY_TTL_MS = 40 * DAY_MS;
+/** Month buckets live a bit over a year. Totals never expire. */
+export const MONTH_TTL_MS = 400 * DAY_MS;
+
+export function emptyUsage(): UsageRecord {
+  return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, images: 0, costUsd: 0, calls: 0, unpricedCalls: 0 };
+}
+
+const FIELDS = Object.keys(emptyUsage()) as Array<keyof UsageRecord>;
+
+/** Whatever is stored (older shape, foreign data) reads as a valid record: bad fields count as 0. */
+function toRecord(value: unknown): UsageRecord {
+  const record = emptyUsage();
+  if (value && typeof value === "object") {
+    for (const field of FIELDS) {
+      const n = (value as Record<string, unknown>)[field];
+      if (typeof n === "number" && Number.isFinite(n) && n >= 0) record[field] = n;
+    }
+  }
+  return record;
+}
+
+const count = (n: number | undefined) => (typeof n === "number" && Number.isFinite(n) && n > 0 ? n : 0);
+
+function scopePrefix(scope: UsageScope): string {
+  return "userId" in scope ? `usage:u:${scope.userId}` : `usage:c:${scope.chatId}`;
+}
+
+/** "2026-11-25" and "2026-11", in UTC so every instance of the bot agrees where a day ends. */
+function periods(now: Date): { day: string; month: string } {
+  const iso = now.toISOString();
+  return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+}
+
+/**
+ * Token and cost totals per user and per chat, by UTC day, UTC month and all time, in keyv:
+ * `usage:u:<userId>:d:2026-11-25`, `usage:u:<userId>:m:2026-11`, `usage:u:<userId>:total` (and `usage:c:<chatId>:…`).
+ *
+ * Updates are read-modify-write, serialised per key inside this process. keyv has no atomic increment, so two
+ * processes recording for the same key at the same moment can lose one update; acceptable for an estimate.
+ */
+export class UsageStore {
+  readonly #keyv: Keyv;
+  readonly #now: () => Date;
+  readonly #pending = new Map<string, Promise<void>>();
+
+  constructor(keyv: Keyv, opts?: { now?: () => Date }) {
+    this.#keyv = keyv;
+    this.#now = opts?.now ?? (() => new Date());
+  }
+
+  async record(e: UsageEvent): Promise<void> {
+    const add: UsageRecord = {
+      promptTokens: count(e.promptTokens),
+      completionTokens: count(e.completionTokens),
+      cachedTokens: count(e.cachedTokens),
+      images: count(e.images),
+      costUsd: count(e.costUsd ?? undefined),
+      calls: 1,
+      unpricedCalls: e.costUsd === null ? 1 : 0,
+    };
+    const { day, month } = periods(this.#now());
+    const scopes: UsageScope[] = [{ chatId: e.chatId }];
+    if (e.userId !== undefined) scopes.push({ userId: e.userId });
+    await Promise.all(
+      scopes.flatMap((scope) => {
+        const prefix = scopePrefix(scope);
+        return [
+          this.#add(`${prefix}:d:${day}`, add, DAY_TTL_MS),
+          this.#add(`${prefix}:m:${month}`, add, MONTH_TTL_MS),
+          this.#add(`${prefix}:total`, add, undefined),
+        ];
+      }),
+    );
+  }
+
+  async get(scope: UsageScope): Promise<UsageSummary> {
+    const prefix = scopePrefix(scope);
+    const { day, month } = periods(this.#now());
+    const [today, thisMonth, total] = await Promise.all(
+      [`${prefix}:d:${day}`, `${prefix}:m:${month}`, `${prefix}:total`].map(async (key) => {
+        await this.#pending.get(key);
+        return toRecord(await this.#keyv.get(key));
+      }),
+    );
+    return { today: today!, month: thisMonth!, total: total! };
+  }
+
+  #add(key: string, add: UsageRecord, ttl: number | undefined): Promise<void> {
+    const previous = this.#pending.get(key) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const current = toRecord(await this.#keyv.get(key));
+        for (const field of FIELDS) current[field] += add[field];
+        await this.#keyv.set(key, current, ttl);
+      });
+    this.#pending.set(key, next);
+    // Forget the chain once it is done, unless a newer update queued behind it.
+    void next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#pending.get(key) === next) this.#pending.delete(key);
+      });
+    return next;
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * The one place that turns a growing answer into Telegram messages: used by questions, photos and tools alike.
+ *
+ * It owns the choice between drafts (private chats: sendMessageDraft, then one sendMessage) and edits (groups, or
+ * private chats whose server refuses drafts: one message edited as the answer grows), the pacing (see pacer.ts),
+ * formatting (Markdown to entities, tolerant of half-written Markdown) and splitting at 4096. The contract: whatever
+ * happens to the model or to Telegram, every character that arrived ends up in the chat, formatted when Telegram
+ * accepts the entities and as plain text when it does not.
+ */
+import { GrammyError, HttpError, type Api } from "grammy";
+import type { Message } from "grammy/types";
+import type { Logger } from "../logger.js";
+import type { FormattedText } from "./formatted-text.js";
+import { MESSAGE_LIMIT } from "./formatted-text.js";
+import { markdownToEntities } from "./markdown.js";
+import { splitFormatted } from "./split.js";
+import { sleep, type ChatKind, type Pacer, type UpdateKind } from "./pacer.js";
+
+export interface StreamTarget {
+  chatId: number;
+  chatType: "private" | "group" | "supergroup" | "channel";
+  /** Forum topic (message_thread_id) the answer belongs in. */
+  threadId?: number;
+  /** The question's message: the first part of the answer replies to it (groups). */
+  replyToMessageId?: number;
+}
+
+/** What a producer feeds the stream: answer text as it arrives, or a short status while a tool runs. */
+export type AnswerEvent = { type: "text"; delta: string } | { type: "status"; text: string };
+
+export interface AnswerStreamDeps {
+  /** For final updates: retries 429 and network errors (auto-retry). */
+  api: Api;
+  /** For intermediate updates: no retries; a skipped update is replaced by the next one. */
+  fastApi: Api;
+  pacer: Pacer;
+  drafts: DraftSupport;
+  log: Logger;
+}
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+  /** Short note for the user when the producer fails (in their language); appended to what arrived. */
+  errorNote?: (error: unknown) => string;
+  /** Note appended when the signal aborts the answer (e.g. shutdown or a stop button). */
+  abortNote?: string;
+}
+
+export interface StreamOutcome {
+  /** The answer's Markdown as it arrived (without notes added by the stream). */
+  text: string;
+  /** Messages that hold the answer, in order. */
+  messageIds: number[];
+  /** The producer's error, if it failed. */
+  error?: unknown;
+  aborted: boolean;
+}
+
+/** Remembers chats (or the whole server) where sendMessageDraft is refused, so they stream by edits instead. */
+export class DraftSupport {
+  private serverRefuses = false;
+  private readonly refusingChats = new Set<number>();
+
+  usable(chatId: number): boolean {
+    return !this.serverRefuses && !this.refusingChats.has(chatId);
+  }
+
+  refuse(chatId: number, wholeServer: boolean): void {
+    if (wholeServer) this.serverRefuses = true;
+    else this.refusingChats.add(chatId);
+  }
+}
+
+interface SentPart {
+  messageId: number;
+  shown: FormattedText;
+}
+
+const TYPING_REPEAT_MS = 4500;
+/** Drafts are a 30-second preview: refresh one that would otherwise expire while a tool runs. */
+const DRAFT_KEEPALIVE_MS = 20_000;
+
+export async function streamAnswer(
+  deps: AnswerStreamDeps,
+  target: StreamTarget,
+  events: AsyncIterable<AnswerEvent>,
+  opts: StreamOptions = {},
+): Promise<StreamOutcome> {
+  const stream = new AnswerStream(deps, target, opts);
+  return stream.run(events);
+}
+
+class AnswerStream {
+  private markdown = "";
+  private status = "";
+  private ended = false;
+  private mode: "draft" | "edit";
+  private plain = false;
+  private readonly chatKind: ChatKind;
+  private readonly sent: SentPart[] = [];
+  private draftShown: FormattedText | undefined;
+  private draftIndex = -1;
+  private readonly draftBase = 1 + Math.floor(Math.random() * 0x3fff_0000);
+  private visible = false;
+  private wake: (() => void) | undefined;
+  private version = 0;
+  private shownVersion = -1;
+  private inFlight: Op | undefined;
+
+  constructor(
+    private readonly deps: AnswerStreamDeps,
+    private readonly target: StreamTarget,
+    private readonly opts: StreamOptions,
+  ) {
+    this.chatKind = target.chatType === "private" ? "private" : "group";
+    this.mode = target.chatType === "private" && deps.drafts.usable(target.chatId) ? "draft" : "edit";
+  }
+
+  async run(events: AsyncIterable<AnswerEvent>): Promise<StreamOutcome> {
+    const typing = this.keepTyping();
+    const pump = this.pump();
+    let error: unknown;
+    let aborted = false;
+    try {
+      for await (const event of events) {
+        if (this.opts.signal?.aborted) break;
+        if (event.type === "text") {
+          if (event.delta.length === 0) continue;
+          this.markdown += event.delta;
+          this.status = "";
+        } else {
+          this.status = event.text;
+        }
+        this.version++;
+        this.wake?.();
+      }
+    } catch (err) {
+      error = err;
+    }
+    if (this.opts.signal?.aborted) aborted = true;
+    this.ended = true;
+    this.wake?.();
+    typing.stop();
+    // A draft still in flight cannot conflict with the final message, so the final text need not wait for it
+    // (one round trip from the last token to the final text). Anything else must land first.
+    if (this.inFlight?.kind === "draft") pump.catch((err: unknown) => this.deps.log.warn({ err }, "draft update failed"));
+    else await pump;
+
+    const note = aborted
+      ? this.opts.abortNote
+      : error !== undefined
+        ? (this.opts.errorNote?.(error) ?? "")
+        : undefined;
+    const messageIds = await this.finish(note);
+    return { text: this.markdown, messageIds, error, aborted };
+  }
+
+  // ---- rendering -------------------------------------------------------------------------------------------------
+
+  private render(partial: boolean, note?: string): FormattedText[] {
+    const parts = this.markdown.trim()
+      ? splitFormatted(markdownToEntities(this.markdown, { partial }), MESSAGE_LIMIT)
+      : [];
+    const extra = note ?? (partial ? this.status : "");
+    if (extra) appendItalicLine(parts, extra);
+    return this.plain ? parts.map((p) => ({ text: p.text, entities: [] })) : parts;
+  }
+
+  // ---- intermediate updates --------------------------------------------------------------------------------------
+
+  /** Shows the growing answer until the producer ends: at most one request in flight, paced, newest text only. */
+  private async pump(): Promise<void> {
+    let lastDraftAt = 0;
+    while (!this.ended) {
+      let refresh = false;
+      if (this.version === this.shownVersion) {
+        const keepalive = this.mode === "draft" && this.visible && this.draftIndex >= 0;
+        const until = keepalive ? Math.max(0, lastDraftAt + DRAFT_KEEPALIVE_MS - Date.now()) : undefined;
+        await this.waitForChange(until);
+        if (this.ended) break;
+        if (this.version === this.shownVersion) {
+          if (!keepalive) continue;
+          refresh = true;
+        }
+      }
+      const parts = this.render(true);
+      const op = parts.length > 0 ? this.nextOp(parts, true, refresh) : undefined;
+      if (!op) {
+        this.shownVersion = this.version;
+        continue;
+      }
+      const kind: UpdateKind = op.kind === "draft" ? "draft" : "message";
+      const first = !this.visible;
+      // The first text goes out at once: seeing the answer start is what matters most.
+      const wait = this.deps.pacer.delay(this.target.chatId, this.chatKind, kind, !first);
+      if (wait > 0) {
+        await this.waitForChange(wait, true);
+        continue;
+      }
+      if (first) await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, kind);
+      else if (!this.deps.pacer.tryIntermediate(this.target.chatId, this.chatKind, kind)) continue;
+      const version = this.version;
+      this.inFlight = op;
+      const ok = await this.apply(op, parts, false);
+      this.inFlight = undefined;
+      if (ok) {
+        this.shownVersion = version;
+        if (op.kind === "draft") lastDraftAt = Date.now();
+      }
+    }
+  }
+
+  /** Resolves on new content, on the end, or after `ms`. With `sleepOnly`, waits the time out unless the stream ends. */
+  private waitForChange(ms?: number, sleepOnly = false): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = sleepOnly ? () => this.ended && done() : done;
+      if (ms !== undefined) timer = setTimeout(done, ms);
+    });
+  }
+
+  // ---- operations ------------------------------------------------------------------------------------------------
+
+  private nextOp(parts: FormattedText[], partial: boolean, refresh = false): Op | undefined {
+    const last = parts.length - 1;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const sent = this.sent[i];
+      // While streaming in draft mode the last part is a draft; everything before it is a finished message.
+      if (partial && this.mode === "draft" && i === last) {
+        const unchanged = this.draftIndex === i && this.draftShown !== undefined && sameText(this.draftShown, part);
+        return unchanged && !refresh ? undefined : { kind: "draft", index: i };
+      }
+      if (!sent) return { kind: "send", index: i };
+      if (!sameText(sent.shown, part)) return { kind: "edit", index: i };
+    }
+    return undefined;
+  }
+
+  /** Runs one operation. Returns false when it did not take effect (skipped or failed in a way already handled). */
+  private async apply(op: Op, parts: FormattedText[], final: boolean): Promise<boolean> {
+    const part = parts[op.index]!;
+    const api = final ? this.deps.api : this.deps.fastApi;
+    const { chatId, threadId } = this.target;
+    try {
+      if (op.kind === "draft") {
+        await api.sendMessageDraft(chatId, this.draftBase + op.index, part.text, {
+          entities: part.entities,
+          ...(threadId ? { message_thread_id: threadId } : {}),
+        });
+        this.draftIndex = op.index;
+        this.draftShown = part;
+      } else if (op.kind === "send") {
+        const first = op.index === 0;
+        const message: Message.TextMessage = await api.sendMessage(chatId, part.text, {
+          entities: part.entities,
+          link_preview_options: { is_disabled: true },
+          ...(threadId ? { message_thread_id: threadId } : {}),
+          ...(first && this.target.replyToMessageId && this.target.chatType !== "private"
+            ? { reply_parameters: { message_id: this.target.replyToMessageId, allow_sending_without_reply: true } }
+            : {}),
+        });
+        this.sent[op.index] = { messageId: message.message_id, shown: part };
+      } else {
+        const sent = this.sent[op.index]!;
+        await api.editMessageText(chatId, sent.messageId, part.text, {
+          entities: part.entities,
+          link_preview_options: { is_disabled: true },
+        });
+        sent.shown = part;
+      }
+      this.visible = true;
+      return true;
+    } catch (err) {
+      return this.recover(op, parts, final, err);
+    }
+  }
+
+  private async recover(op: Op, parts: FormattedText[], final: boolean, err: unknown): Promise<boolean> {
+    const { log, pacer } = this.deps;
+    const part = parts[op.index]!;
+    if (err instanceof GrammyError) {
+      const description = err.description;
+      if (err.error_code === 429) {
+        const retryAfter = err.parameters.retry_after ?? 1;
+        pacer.penalize(this.target.chatId, this.chatKind, retryAfter);
+        log.warn({ chatId: this.target.chatId, op: op.kind, retryAfter }, "flood control hit while streaming");
+        return false;
+      }
+      if (/can't parse entities|entities/i.test(description) && part.entities.length > 0 && !this.plain) {
+        // Never lose the answer over formatting: from now on this answer goes out as plain text.
+        log.warn({ chatId: this.target.chatId, description }, "entities rejected; sending plain text");
+        this.plain = true;
+        const plainParts = parts.map((p) => ({ text: p.text, entities: [] }));
+        return this.apply(op, plainParts, final);
+      }
+      if (op.kind === "draft") {
+        // Drafts unsupported here (older server, or not allowed in this chat): stream by edits from now on.
+        const wholeServer = err.error_code === 404;
+        this.deps.drafts.refuse(this.target.chatId, wholeServer);
+        this.mode = "edit";
+        this.draftIndex = -1;
+        log.info({ chatId: this.target.chatId, description }, "drafts refused; streaming by edits");
+        return false;
+      }
+      if (/message is not modified/i.test(description)) {
+        if (op.kind === "edit") this.sent[op.index]!.shown = part;
+        return true;
+      }
+      if (op.kind === "edit" && /message to edit not found|message can't be edited/i.test(description)) {
+        // The user deleted our message (or it is too old to edit): the final pass sends the text anew.
+        this.sent.splice(op.index);
+        return false;
+      }
+    }
+    if (!(err instanceof GrammyError) && !(err instanceof HttpError)) throw err;
+    log[final ? "error" : "warn"]({ err, chatId: this.target.chatId, op: op.kind }, "streaming update failed");
+    return false;
+  }
+
+  // ---- the final text --------------------------------------------------------------------------------------------
+
+  /** Sends or edits every part until the chat shows exactly the final answer. */
+  private async finish(note: string | undefined): Promise<number[]> {
+    let parts = this.render(false, note);
+    if (parts.length === 0) return [];
+    // A bounded number of rounds: each round either converges or downgrades (plain text, fewer messages).
+    for (let round = 0; round < parts.length * 3 + 6; round++) {
+      const op = this.nextOp(parts, false);
+      if (!op) break;
+      await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, "message");
+      const ok = await this.apply(op, parts, true);
+      if (this.plain) parts = this.render(false, note);
+      if (!ok && op.kind === "send") await sleep(250);
+    }
+    return this.sent.slice(0, parts.length).map((s) => s.messageId);
+  }
+
+  private keepTyping(): { stop(): void } {
+    const { api, log } = this.deps;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = () => {
+      if (stopped || this.visible) return;
+      api
+        .sendChatAction(this.target.chatId, "typing", this.target.threadId ? { message_thread_id: this.target.threadId } : {})
+        .catch((err: unknown) => log.debug({ err }, "typing action failed"));
+      timer = setTimeout(tick, TYPING_REPEAT_MS);
+    };
+    tick();
+    return {
+      stop() {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+      },
+    };
+  }
+}
+
+type Op = { kind: "send" | "edit" | "draft"; index: number };
+
+function sameText(a: FormattedText, b: FormattedText): boolean {
+  if (a.text !== b.text || a.entities.length !== b.entities.length) return false;
+  return JSON.stringify(a.entities) === JSON.stringify(b.entities);
+}
+
+/** Adds an italic line (a status or a note) under the last part, or as a part of its own when it does not fit. */
+function appendItalicLine(parts: FormattedText[], line: string): void {
+  const last = parts[parts.length - 1];
+  if (last && last.text.length + 2 + line.length <= MESSAGE_LIMIT) {
+    const offset = last.text.length + 2;
+    parts[parts.length - 1] = {
+      text: `${last.text}\n\n${line}`,
+      entities: [...last.entities, { type: "italic", offset, length: line.length }],
+    };
+  } else {
+    parts.push({ text: line, entities: [{ type: "italic", offset: 0, length: line.length }] });
+  }
+}

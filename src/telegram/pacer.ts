@@ -1,0 +1,215 @@
+/**
+ * Decides when the bot may touch a chat, so that Telegram's flood control never has to.
+ *
+ * Telegram allows a bot about 30 messages a second overall, about 20 messages (sends and edits) a minute in a group,
+ * and a handful a second in one chat. Streaming makes many small updates, so they are split in two classes:
+ * - intermediate updates (a draft or an edit showing more of a growing answer) are optional: when there is no room
+ *   they are skipped, never queued, and the next one carries the newer text anyway;
+ * - final updates (the finished text, each part of a long answer) must go out: they wait for room, and intermediate
+ *   updates leave them a reserve in every window so they rarely wait at all.
+ *
+ * This implementation keeps its windows in memory, which is right for one process; several instances behind one
+ * webhook would share the same interface backed by Redis.
+ */
+
+export type UpdateKind = "draft" | "message";
+export type ChatKind = "private" | "group";
+
+export interface PacerLimits {
+  /** All sends/edits/drafts of the bot in one window (Telegram: about 30 per second). */
+  global: { limit: number; windowMs: number; reserve: number };
+  /** Sends and edits in one group (Telegram: about 20 per minute). */
+  group: { limit: number; windowMs: number; reserve: number };
+  /** Sends and edits in any one chat (Telegram: about one a second, with small bursts). */
+  chat: { limit: number; windowMs: number };
+  /** Drafts in one private chat. */
+  draft: { limit: number; windowMs: number };
+  /** Least time between an update and the next intermediate update of one chat. */
+  intermediateIntervalMs: { draft: number; privateEdit: number; groupEdit: number };
+  /** Least time between any two sends/edits in one group, finals included (Telegram: about one a second). */
+  groupIntervalMs: number;
+}
+
+/**
+ * Slightly under Telegram's published limits, and with windows a little longer than theirs: requests are counted
+ * here when sent and there when received, and the difference in latency must not push two of them into one window.
+ */
+export const DEFAULT_LIMITS: PacerLimits = {
+  global: { limit: 28, windowMs: 1100, reserve: 8 },
+  group: { limit: 19, windowMs: 61_000, reserve: 4 },
+  chat: { limit: 3, windowMs: 1100 },
+  draft: { limit: 4, windowMs: 1100 },
+  intermediateIntervalMs: { draft: 300, privateEdit: 1000, groupEdit: 1100 },
+  groupIntervalMs: 1000,
+};
+
+/** Timestamps of recent events in one sliding window. */
+class Window {
+  private stamps: number[] = [];
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+
+  private prune(now: number): void {
+    let drop = 0;
+    while (drop < this.stamps.length && this.stamps[drop]! <= now - this.windowMs) drop++;
+    if (drop > 0) this.stamps.splice(0, drop);
+  }
+
+  count(now: number): number {
+    this.prune(now);
+    return this.stamps.length;
+  }
+
+  /** Milliseconds until the window holds fewer than `limit - reserve` events. */
+  waitFor(now: number, reserve = 0): number {
+    this.prune(now);
+    const allowed = this.limit - reserve;
+    if (this.stamps.length < allowed) return 0;
+    const index = this.stamps.length - allowed;
+    return this.stamps[index]! + this.windowMs - now + 1;
+  }
+
+  add(now: number): void {
+    this.stamps.push(now);
+  }
+}
+
+interface ChatState {
+  kind: ChatKind;
+  chat: Window;
+  draft: Window;
+  group: Window | undefined;
+  /** When the last update of each kind went out. */
+  last: Record<UpdateKind, number>;
+  blockedUntil: number;
+  lastUsed: number;
+}
+
+export class Pacer {
+  private readonly global: Window;
+  private readonly chats = new Map<number, ChatState>();
+  private globalBlockedUntil = 0;
+  private sweeps = 0;
+
+  constructor(
+    private readonly limits: PacerLimits = DEFAULT_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.global = new Window(limits.global.limit, limits.global.windowMs);
+  }
+
+  private state(chatId: number, kind: ChatKind): ChatState {
+    let s = this.chats.get(chatId);
+    if (!s) {
+      s = {
+        kind,
+        chat: new Window(this.limits.chat.limit, this.limits.chat.windowMs),
+        draft: new Window(this.limits.draft.limit, this.limits.draft.windowMs),
+        group: kind === "group" ? new Window(this.limits.group.limit, this.limits.group.windowMs) : undefined,
+        last: { draft: 0, message: 0 },
+        blockedUntil: 0,
+        lastUsed: 0,
+      };
+      this.chats.set(chatId, s);
+      if (++this.sweeps % 256 === 0) this.sweep();
+    }
+    return s;
+  }
+
+  /** Forget chats that have been quiet for longer than every window, so memory stays bounded. */
+  private sweep(): void {
+    const horizon = this.now() - Math.max(this.limits.group.windowMs, this.limits.chat.windowMs) - 1000;
+    for (const [id, s] of this.chats) if (s.lastUsed < horizon && s.blockedUntil < this.now()) this.chats.delete(id);
+  }
+
+  /** Milliseconds until an update of this kind may go out (0: now). `intermediate` updates respect the reserves. */
+  delay(chatId: number, chatKind: ChatKind, kind: UpdateKind, intermediate: boolean): number {
+    const now = this.now();
+    const s = this.state(chatId, chatKind);
+    const waits = [
+      this.global.waitFor(now, intermediate ? this.limits.global.reserve : 0),
+      Math.max(0, this.globalBlockedUntil - now),
+      Math.max(0, s.blockedUntil - now),
+    ];
+    if (kind === "draft") waits.push(s.draft.waitFor(now));
+    else {
+      waits.push(s.chat.waitFor(now));
+      if (s.group) waits.push(s.group.waitFor(now, intermediate ? this.limits.group.reserve : 0));
+    }
+    if (intermediate) {
+      const interval =
+        kind === "draft"
+          ? this.limits.intermediateIntervalMs.draft
+          : chatKind === "group"
+            ? this.limits.intermediateIntervalMs.groupEdit
+            : this.limits.intermediateIntervalMs.privateEdit;
+      waits.push(Math.max(0, s.last[kind] + interval - now));
+    } else if (kind === "message" && chatKind === "group") {
+      waits.push(Math.max(0, s.last.message + this.limits.groupIntervalMs - now));
+    }
+    return Math.max(...waits);
+  }
+
+  /** Takes a slot for an intermediate update if one is free now; never waits. */
+  tryIntermediate(chatId: number, chatKind: ChatKind, kind: UpdateKind): boolean {
+    if (this.delay(chatId, chatKind, kind, true) > 0) return false;
+    this.record(chatId, chatKind, kind);
+    return true;
+  }
+
+  /** Waits for a slot for a final update and takes it. */
+  async acquireFinal(chatId: number, chatKind: ChatKind, kind: UpdateKind, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const wait = this.delay(chatId, chatKind, kind, false);
+      if (wait <= 0) {
+        this.record(chatId, chatKind, kind);
+        return;
+      }
+      await sleep(wait, signal);
+    }
+  }
+
+  private record(chatId: number, chatKind: ChatKind, kind: UpdateKind): void {
+    const now = this.now();
+    const s = this.state(chatId, chatKind);
+    this.global.add(now);
+    if (kind === "draft") s.draft.add(now);
+    else {
+      s.chat.add(now);
+      s.group?.add(now);
+    }
+    s.last[kind] = now;
+    s.lastUsed = now;
+  }
+
+  /** Telegram answered 429 with retry_after: hold this chat (and, if it says so, the whole bot) until then. */
+  penalize(chatId: number, chatKind: ChatKind, retryAfterSeconds: number, global = false): void {
+    const until = this.now() + retryAfterSeconds * 1000;
+    const s = this.state(chatId, chatKind);
+    s.blockedUntil = Math.max(s.blockedUntil, until);
+    if (global) this.globalBlockedUntil = Math.max(this.globalBlockedUntil, until);
+  }
+
+  /** Number of chats with state in memory (for tests and benchmarks of memory use). */
+  get size(): number {
+    return this.chats.size;
+  }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

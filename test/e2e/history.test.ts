@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const sent = (h: Harness) => h.openai.chatRequests().at(-1)!.messages.map((m) => `${m.role}: ${String(m.content)}`);
+
+describe("per-chat memory", () => {
+  it("remembers the conversation across a restart (SQLite file)", async () => {
+    const { user, chat } = newPrivateChat(h);
+    h.openai.enqueue({ text: "Nice to meet you, Ada." });
+    await say(h, { chat: chat.id, from: user, text: "My name is Ada." });
+    await h.restart();
+    h.openai.enqueue({ text: "Your name is Ada." });
+    await say(h, { chat: chat.id, from: user, text: "What is my name?" });
+    expect(sent(h).slice(1)).toEqual([
+      "user: My name is Ada.",
+      "assistant: Nice to meet you, Ada.",
+      "user: What is my name?",
+    ]);
+    expect(sent(h)[0]).toMatch(/^system: /);
+  });
+
+  it("forgets the chat on /reset, and only that chat", async () => {
+    const a = newPrivateChat(h);
+    const b = newPrivateChat(h);
+    h.openai.enqueue({ text: "a1" }, { text: "b1" });
+    await say(h, { chat: a.chat.id, from: a.user, text: "a question" });
+    await say(h, { chat: b.chat.id, from: b.user, text: "b question" });
+    await say(h, { chat: a.chat.id, from: a.user, text: "/reset" });
+    expect(h.telegram.botMessages(a.chat.id).at(-1)!.text).toMatch(/forgotten this chat's history/);
+    h.openai.enqueue({ text: "a2" }, { text: "b2" });
+    await say(h, { chat: a.chat.id, from: a.user, text: "again" });
+    expect(sent(h).slice(1)).toEqual(["user: again"]);
+    await say(h, { chat: b.chat.id, from: b.user, text: "more" });
+    expect(sent(h).slice(1)).toEqual(["user: b question", "assistant: b1", "user: more"]);
+  });
+
+  it("keeps separate histories per forum topic and names speakers in groups", async () => {
+    const { user, chat } = newGroup(h, { is_forum: true });
+    h.openai.enqueue({ text: "t1" }, { text: "t2" }, { text: "t1 again" });
+    await say(h, { chat: chat.id, from: user, text: "/ask in topic one", threadId: 11 });
+    await say(h, { chat: chat.id, from: user, text: "/ask in topic two", threadId: 22 });
+    await say(h, { chat: chat.id, from: user, text: "/ask back in one", threadId: 11 });
+    expect(sent(h).slice(1)).toEqual([
+      `user: ${user.first_name}: in topic one`,
+      "assistant: t1",
+      `user: ${user.first_name}: back in one`,
+    ]);
+  });
+
+  it("trims old turns to the token budget and keeps the newest", async () => {
+    const small = await startHarness({ env: { HISTORY_TOKEN_BUDGET: "60" } });
+    try {
+      const { user, chat } = newPrivateChat(small);
+      for (let i = 0; i < 6; i++) {
+        small.openai.enqueue({ text: `answer number ${i} with a few more words` });
+        await say(small, { chat: chat.id, from: user, text: `question number ${i} with some words` });
+      }
+      const messages = small.openai.chatRequests().at(-1)!.messages.slice(1);
+      expect(messages.length).toBeLessThan(11);
+      expect(messages.at(-1)!.content).toBe("question number 5 with some words");
+      expect(messages[0]!.role).toBe("user");
+      expect(messages.at(-2)!.content).toBe("answer number 4 with a few more words");
+    } finally {
+      await small.close();
+    }
+  });
+});

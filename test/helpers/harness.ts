@@ -1,0 +1,120 @@
+/**
+ * Starts the bot in-process exactly as main.ts does, against the local Bot API and OpenAI test servers, with history
+ * on a real SQLite file in a temporary folder (or the store given). Log lines are collected for assertions.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { loadConfig, type Config } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { startApp, type App } from "../../src/app.js";
+import { startBotApiServer, type BotApiServer, type BotApiServerOptions, type Call, type FakeChat, type FakeUser } from "../servers/bot-api.js";
+import { startOpenAIServer, type OpenAIServer } from "../servers/openai.js";
+
+export interface Harness {
+  telegram: BotApiServer;
+  openai: OpenAIServer;
+  app: App;
+  config: Config;
+  dir: string;
+  logs: string[];
+  /** Stops the bot and starts a new one on the same servers and store (a process restart). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  telegram?: BotApiServerOptions;
+  gracePeriodMs?: number;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const telegram = await startBotApiServer(opts.telegram);
+  const openai = await startOpenAIServer();
+  const dir = await mkdtemp(join(tmpdir(), "tg-ai-bot-"));
+  const logs: string[] = [];
+  const config = loadConfig({
+    TELEGRAM_BOT_TOKEN: telegram.token,
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    OPENAI_API_KEY: openai.apiKey,
+    OPENAI_BASE_URL: openai.baseURL,
+    STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
+    LOG_LEVEL: "debug",
+    ...opts.env,
+  });
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const start = () =>
+    startApp(config, {
+      logger: createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey], destination }),
+      gracePeriodMs: opts.gracePeriodMs ?? 5000,
+    });
+  const h: Harness = {
+    telegram,
+    openai,
+    app: await start(),
+    config,
+    dir,
+    logs,
+    async restart() {
+      await h.app.stop("restart");
+      h.app = await start();
+    },
+    async close() {
+      await h.app.stop("test end");
+      await telegram.close();
+      await openai.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+let nextId = 1000;
+/** A new user and their private chat. */
+export function newPrivateChat(h: Harness, user: Partial<FakeUser> = {}): { user: FakeUser; chat: FakeChat } {
+  const id = nextId++;
+  const u: FakeUser = { id, first_name: `User${id}`, language_code: "en", ...user };
+  const chat: FakeChat = { id: u.id, type: "private", first_name: u.first_name };
+  h.telegram.addUser(u);
+  h.telegram.addChat(chat);
+  return { user: u, chat };
+}
+
+/** A new supergroup with one member. */
+export function newGroup(h: Harness, opts: Partial<FakeChat> = {}, user: Partial<FakeUser> = {}): { user: FakeUser; chat: FakeChat } {
+  const id = nextId++;
+  const u: FakeUser = { id, first_name: `Member${id}`, language_code: "en", ...user };
+  const chat: FakeChat = { id: -1_000_000_000_000 - id, type: "supergroup", title: `Group ${id}`, ...opts };
+  h.telegram.addUser(u);
+  h.telegram.addChat(chat);
+  return { user: u, chat };
+}
+
+const SENDS = new Set(["sendMessage", "editMessageText", "sendMessageDraft", "sendPhoto", "editMessageCaption"]);
+
+/** Calls that change what a chat shows, in order. */
+export function chatCalls(h: Harness, chatId: number, from = 0): Call[] {
+  return h.telegram.calls.slice(from).filter((c) => SENDS.has(c.method) && Number(c.params.chat_id) === chatId);
+}
+
+/** A user message, then the bot's whole handling of it (the answer fully delivered). */
+export async function say(h: Harness, opts: Parameters<BotApiServer["userSends"]>[0]): Promise<void> {
+  const target = h.app.handled + 1;
+  h.telegram.userSends(opts);
+  await h.app.whenHandled(target);
+}
+
+/** All bot messages in a chat, joined (the text a user reads). */
+export function botText(h: Harness, chatId: number): string {
+  return h.telegram
+    .botMessages(chatId)
+    .map((m) => m.text ?? m.caption ?? "")
+    .join("\n\n");
+}
