@@ -14,6 +14,11 @@ import { encodingForModel } from "./ai/models.js";
 import { loadEncoding } from "./ai/tokens.js";
 import { openStore } from "./storage/store.js";
 import { HistoryStore } from "./storage/history.js";
+import { UsageStore } from "./storage/usage.js";
+import { ChatSettingsStore } from "./storage/settings.js";
+import { parsePriceOverrides, type PriceTable } from "./ai/pricing.js";
+import { createWeatherClient } from "./ai/tools/weather.js";
+import { createIpfsPinner } from "./ipfs/pin.js";
 import { Pacer } from "./telegram/pacer.js";
 import { DraftSupport } from "./telegram/answer-stream.js";
 import { createBot, registerCommands } from "./bot/create-bot.js";
@@ -49,6 +54,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
+  let prices: PriceTable | undefined;
+  try {
+    prices = config.modelPrices ? parsePriceOverrides(config.modelPrices) : undefined;
+  } catch (err) {
+    throw new StartupError(`MODEL_PRICES ${err instanceof Error ? err.message : String(err)}`);
+  }
   const store = await openStore(config.storeUrl, { onError: (err) => log.error({ err }, "store error") }).catch(
     (err: unknown) => {
       throw new StartupError(`STORE_URL: ${err instanceof Error ? err.message : String(err)}`);
@@ -77,6 +88,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     i18n: createI18n<BotContext>(),
     shutdown: shutdown.signal,
     encoding,
+    usage: new UsageStore(store.keyv),
+    prices,
+    settings: new ChatSettingsStore(store.keyv),
+    weather: createWeatherClient(config.weather),
+    ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,
   };
 
   // The highest update that started being handled: confirmed to Telegram on shutdown so it is not delivered again.

@@ -81,6 +81,8 @@ export const envSchema = z.object({
   /** Seconds without a single streamed token before the model call counts as timed out. */
   MODEL_IDLE_TIMEOUT_SECONDS: positiveInt(60),
   SYSTEM_PROMPT: optionalString,
+  /** JSON price overrides, e.g. {"gpt-4.1-mini":{"input":0.4,"output":1.6}} (USD per 1M tokens). */
+  MODEL_PRICES: optionalString,
   WEBHOOK_URL: optionalUrl(),
   WEBHOOK_SECRET: optionalString,
   PORT: positiveInt(8080),
@@ -108,6 +110,8 @@ export interface Config {
   logLevel: Env["LOG_LEVEL"];
   historyTokenBudget: number;
   systemPrompt: string;
+  /** Raw MODEL_PRICES JSON; parsed (and validated) at start-up. */
+  modelPrices: string | undefined;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -148,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+    modelPrices: e.MODEL_PRICES,
   };
 }
 

@@ -9,6 +9,8 @@ import { ModelError, type ModelErrorKind } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
+import { estimateCost } from "../ai/pricing.js";
+import type { ChatSettings } from "../storage/settings.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
 
@@ -61,17 +63,37 @@ export function targetOf(ctx: BotContext): StreamTarget {
   };
 }
 
-export function historyKeyOf(ctx: BotContext): string {
+/** The history this update belongs to: the chat (or forum topic), or the member's own in per-user groups. */
+export function historyKeyOf(ctx: BotContext, settings: ChatSettings): string {
   const target = targetOf(ctx);
-  return historyKey(target.chatId, target.threadId);
+  const perUser = settings.historyMode === "per-user" && target.chatType !== "private";
+  return historyKey(target.chatId, target.threadId, perUser ? ctx.from?.id : undefined);
+}
+
+/** Records what one answer's model calls used, for /usage and budgets; never fails the answer. */
+export async function recordUsage(
+  ctx: BotContext,
+  usage: Array<{ model: string; promptTokens: number; completionTokens: number; cachedTokens: number; images?: number }>,
+): Promise<void> {
+  const { deps } = ctx;
+  for (const u of usage) {
+    const costUsd = estimateCost(
+      { model: u.model, promptTokens: u.promptTokens, cachedTokens: u.cachedTokens, completionTokens: u.completionTokens, images: u.images },
+      deps.prices,
+    );
+    await deps.usage
+      .record({ userId: ctx.from?.id, chatId: ctx.chat!.id, ...u, costUsd })
+      .catch((err: unknown) => ctx.log.warn({ err }, "usage not recorded"));
+  }
 }
 
 export async function answerQuestion(ctx: BotContext, q: Question): Promise<AnswerResult> {
   const { deps } = ctx;
   const { config, encoding } = deps;
-  const model = q.model ?? config.openai.model;
+  const settings = await deps.settings.get(ctx.chat!.id);
+  const model = q.model ?? settings.model ?? config.openai.model;
   const target = targetOf(ctx);
-  const key = historyKey(target.chatId, target.threadId);
+  const key = historyKeyOf(ctx, settings);
   const group = target.chatType !== "private";
 
   const controller = new AbortController();
@@ -88,7 +110,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
       ...q.turn,
     };
-    const system = config.systemPrompt;
+    const system = settings.systemPrompt ?? config.systemPrompt;
     const systemTokens = messageTokens(system, encoding);
     const room = Math.min(
       config.historyTokenBudget,
@@ -148,6 +170,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         at: Date.now(),
       });
     }
+    await recordUsage(ctx, usage);
     return { ...outcome, usage };
   } finally {
     deps.shutdown.removeEventListener("abort", onShutdown);

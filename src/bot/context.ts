@@ -9,6 +9,11 @@ import type { Store } from "../storage/store.js";
 import type { Pacer } from "../telegram/pacer.js";
 import type { DraftSupport } from "../telegram/answer-stream.js";
 import type { EncodingName } from "../ai/models.js";
+import type { PriceTable } from "../ai/pricing.js";
+import type { WeatherClient } from "../ai/tools/weather.js";
+import type { IpfsPinner } from "../ipfs/pin.js";
+import type { UsageStore } from "../storage/usage.js";
+import type { ChatSettingsStore } from "../storage/settings.js";
 
 /** Everything a feature needs, built once in main.ts and injected into every context. */
 export interface BotDeps {
@@ -25,6 +30,15 @@ export interface BotDeps {
   shutdown: AbortSignal;
   /** Encoding of the chat model, loaded at start-up so counting is synchronous afterwards. */
   encoding: EncodingName;
+  /** What every user and chat spends. */
+  usage: UsageStore;
+  /** Price overrides from the configuration (on top of the built-in table). */
+  prices: PriceTable | undefined;
+  /** Per-chat settings (system prompt, model, history mode, language). */
+  settings: ChatSettingsStore;
+  weather: WeatherClient;
+  /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
+  ipfs: IpfsPinner | undefined;
 }
 
 export interface BotExtras {

@@ -4,10 +4,7 @@ import { sequentialize } from "@grammyjs/runner";
 import type { BotCommand } from "grammy/types";
 import type { BotContext, BotDeps } from "./context.js";
 import { replyMarkdown } from "./reply.js";
-import { startFeature } from "../features/start.js";
-import { askFeature } from "../features/ask.js";
-import { resetFeature } from "../features/reset.js";
-import { fallbackFeature } from "../features/fallback.js";
+import { features, menuCommands } from "../features/index.js";
 import { LOCALES } from "../i18n.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
@@ -44,12 +41,12 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions =
   bot.use(sequentialize(chatKeyOf));
   bot.use(deps.i18n);
 
-  const features = bot.errorBoundary(async (err) => {
+  const protectedFeatures = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
     ctx.log.error({ err: err.error }, "update handler failed");
     if (ctx.chat) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
   });
-  features.use(startFeature, askFeature, resetFeature, fallbackFeature);
+  protectedFeatures.use(...features);
 
   bot.catch((err) => deps.log.error({ err: err.error, updateId: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
@@ -57,9 +54,8 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions =
 
 /** The command menu, per language (setMyCommands). */
 export async function registerCommands(bot: Bot<BotContext>, deps: BotDeps): Promise<void> {
-  const names = ["start", "help", "ask", "reset"] as const;
   for (const locale of LOCALES) {
-    const commands: BotCommand[] = names.map((name) => ({
+    const commands: BotCommand[] = menuCommands.map((name) => ({
       command: name,
       description: deps.i18n.t(locale, `cmd-${name}`),
     }));

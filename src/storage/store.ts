@@ -95,10 +95,15 @@ function describeFailure(error: unknown): string {
       current = wrapped;
       continue;
     }
-    if (current.message) return current.message.split("\n")[0] ?? current.message;
+    if (current.message) return scrubCredentials(current.message.split("\n")[0] ?? current.message);
     current = current.cause;
   }
-  return String(error);
+  return scrubCredentials(String(error));
+}
+
+/** Driver messages rarely echo the URL, but if one does, its password stays out of the log. */
+function scrubCredentials(text: string): string {
+  return text.replace(/(\/\/)[^\s/@]*@/g, "$1***@");
 }
 
 type ParsedUrl =

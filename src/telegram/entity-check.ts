@@ -81,6 +81,11 @@ export function isWhitespaceOnly(text: string, start: number, end: number): bool
   return true;
 }
 
+/** Blockquote kinds count as one type: neither may contain the other. */
+function family(type: string): string {
+  return BLOCKQUOTE_TYPES.has(type) ? "blockquote" : type;
+}
+
 function describe(entity: MessageEntity, index: number): string {
   return `entity #${index} (${entity.type} @${entity.offset}+${entity.length})`;
 }
@@ -96,6 +101,7 @@ export function checkEntities(ft: FormattedText): string | null {
   if (!Array.isArray(entities)) return "entities is not an array";
   if (entities.length > 0 && text.length === 0) return "entities on an empty text";
   const open: { end: number; type: string }[] = [];
+  const openTypes = new Map<string, number>();
   let previous: MessageEntity | undefined;
   for (let i = 0; i < entities.length; i++) {
     const entity = entities[i] as MessageEntity;
@@ -119,15 +125,23 @@ export function checkEntities(ft: FormattedText): string | null {
       }
     }
     previous = entity;
-    while (open.length > 0 && (open[open.length - 1] as { end: number }).end <= entity.offset) open.pop();
-    for (const ancestor of open) {
-      if (end > ancestor.end) return `${name}: crosses an enclosing ${ancestor.type}`;
-      if (LEAF_TYPES.has(ancestor.type)) return `${name}: nested inside ${ancestor.type}`;
-      if (ancestor.type === entity.type) return `${name}: nested inside another ${entity.type}`;
-      if (BLOCKQUOTE_TYPES.has(ancestor.type) && BLOCKQUOTE_TYPES.has(entity.type)) {
-        return `${name}: blockquote inside a blockquote`;
+    // Ancestors are properly nested (checked as they were pushed): the innermost one decides crossing and leaf
+    // containment, and a count per type decides nesting in the same type, so this stays linear.
+    while (open.length > 0 && (open[open.length - 1] as { end: number }).end <= entity.offset) {
+      const closed = open.pop() as { type: string };
+      openTypes.set(family(closed.type), (openTypes.get(family(closed.type)) ?? 1) - 1);
+    }
+    const parent = open[open.length - 1];
+    if (parent) {
+      if (end > parent.end) return `${name}: crosses an enclosing ${parent.type}`;
+      if (LEAF_TYPES.has(parent.type)) return `${name}: nested inside ${parent.type}`;
+      if ((openTypes.get(family(entity.type)) ?? 0) > 0) {
+        return BLOCKQUOTE_TYPES.has(entity.type)
+          ? `${name}: blockquote inside a blockquote`
+          : `${name}: nested inside another ${entity.type}`;
       }
     }
+    openTypes.set(family(entity.type), (openTypes.get(family(entity.type)) ?? 0) + 1);
     open.push({ end, type: entity.type });
   }
   return null;

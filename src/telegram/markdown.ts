@@ -231,27 +231,20 @@ const MAX_LINK_TAIL = 2048;
 
 /** Trailing characters a bare URL does not end with (GFM's autolink extension). */
 function trimUrlEnd(url: string): string {
+  let balance = 0; // "(" minus ")" in url[0, end)
+  for (let k = 0; k < url.length; k++) {
+    if (url[k] === "(") balance++;
+    else if (url[k] === ")") balance--;
+  }
   let end = url.length;
   for (;;) {
     const c = url[end - 1];
     if (c === undefined) break;
-    if (".,:;!?'\"*_~".includes(c)) {
+    if (".,:;!?'\"*_~".includes(c)) end--;
+    else if (c === ")" && balance < 0) {
       end--;
-      continue;
-    }
-    if (c === ")") {
-      let open = 0;
-      let close = 0;
-      for (let k = 0; k < end; k++) {
-        if (url[k] === "(") open++;
-        else if (url[k] === ")") close++;
-      }
-      if (close > open) {
-        end--;
-        continue;
-      }
-    }
-    break;
+      balance++;
+    } else break;
   }
   return url.slice(0, end);
 }
@@ -360,6 +353,7 @@ function renderInline(w: Writer, src: string, streamingTail: boolean): void {
   const n = src.length;
   let textStart = 0;
   let i = 0;
+  let closingParen = -1; // cached position of the next `)` (n: none)
 
   const flushText = (end: number): void => {
     if (end > textStart) tokens.push({ kind: "text", text: src.slice(textStart, end) });
@@ -548,7 +542,14 @@ function renderInline(w: Writer, src: string, streamingTail: boolean): void {
           continue;
         }
         let tail: LinkTail | null | "incomplete" = null;
-        if (src.charCodeAt(i + 1) === 0x28) tail = parseLinkTail(src, i + 1);
+        if (src.charCodeAt(i + 1) === 0x28) {
+          // No `)` ahead means no complete link: skip the scan (keeps `[a](` repeated linear).
+          if (closingParen <= i) {
+            closingParen = src.indexOf(")", i + 2);
+            if (closingParen === -1) closingParen = n;
+          }
+          if (closingParen < n || (streamingTail && n - i <= MAX_LINK_TAIL)) tail = parseLinkTail(src, i + 1);
+        }
         else if (i + 1 >= n && streamingTail && bracket.hideable) tail = "incomplete";
         if (tail === "incomplete" && !streamingTail) tail = null;
         if (tail === null) {
@@ -1145,31 +1146,30 @@ function finalize(text: string, raw: MessageEntity[]): FormattedText {
   entities.sort(
     (a, b) => a.offset - b.offset || b.length - a.length || (TYPE_RANK[a.type] ?? 5) - (TYPE_RANK[b.type] ?? 5),
   );
+  // Ancestors are properly nested, so the innermost one decides crossing and leaf containment; a count per type
+  // decides "nested in its own type" (linear, even for thousands of nested entities).
   const kept: MessageEntity[] = [];
   const open: MessageEntity[] = [];
+  const openTypes = new Map<string, number>();
+  const family = (type: string): string => (type === "expandable_blockquote" ? "blockquote" : type);
   for (const entity of entities) {
-    const end = entity.offset + entity.length;
     while (open.length > 0) {
       const top = open[open.length - 1] as MessageEntity;
-      if (top.offset + top.length <= entity.offset) open.pop();
-      else break;
+      if (top.offset + top.length > entity.offset) break;
+      open.pop();
+      openTypes.set(family(top.type), (openTypes.get(family(top.type)) ?? 1) - 1);
     }
-    let ok = true;
-    for (const ancestor of open) {
-      if (
-        end > ancestor.offset + ancestor.length ||
-        ancestor.type === "code" ||
-        ancestor.type === "pre" ||
-        ancestor.type === entity.type ||
-        (ancestor.type.endsWith("blockquote") && entity.type.endsWith("blockquote"))
-      ) {
-        ok = false;
-        break;
-      }
+    const top = open[open.length - 1];
+    if (
+      top &&
+      (entity.offset + entity.length > top.offset + top.length || top.type === "code" || top.type === "pre")
+    ) {
+      continue;
     }
-    if (!ok) continue;
+    if ((openTypes.get(family(entity.type)) ?? 0) > 0) continue;
     kept.push(entity);
     open.push(entity);
+    openTypes.set(family(entity.type), (openTypes.get(family(entity.type)) ?? 0) + 1);
   }
   return { text: out, entities: kept };
 }

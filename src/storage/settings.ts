@@ -1,0 +1,31 @@
+import type Keyv from "keyv";
+
+/** What a chat's admins (or a private chat's user) chose; anything unset falls back to the configuration. */
+export interface ChatSettings {
+  systemPrompt?: string;
+  model?: string;
+  /** "shared": one history for the whole group (or topic); "per-user": each member has their own. */
+  historyMode?: "shared" | "per-user";
+  /** Language of the bot's own texts in this chat; unset: each user's Telegram language. */
+  language?: "en" | "zh";
+}
+
+const key = (chatId: number) => `settings:${chatId}`;
+
+/** Per-chat settings in keyv, one key per chat. */
+export class ChatSettingsStore {
+  constructor(private readonly keyv: Keyv) {}
+
+  async get(chatId: number): Promise<ChatSettings> {
+    const value: unknown = await this.keyv.get(key(chatId));
+    return value && typeof value === "object" ? (value as ChatSettings) : {};
+  }
+
+  /** Merges `patch` into the chat's settings; a key set to undefined is removed (back to the default). */
+  async update(chatId: number, patch: Partial<ChatSettings>): Promise<ChatSettings> {
+    const next: Record<string, unknown> = { ...(await this.get(chatId)), ...patch };
+    for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
+    await this.keyv.set(key(chatId), next);
+    return next as ChatSettings;
+  }
+}
