@@ -16,7 +16,7 @@
  * answers "empty" would be written back and erase the chat's memory.
  */
 import { mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
+import type pg from "pg";
 import path from "node:path";
 import Keyv from "keyv";
 
@@ -285,27 +285,9 @@ async function openRedis(url: string, displayUrl: string, namespace: string, opt
   return { keyv, kind: "redis", displayUrl, close: onceClose(close) };
 }
 
-/** The part of pg's Pool we use; pg ships no types of its own (@types/pg is not installed). */
-interface PgPool {
-  query(sql: string, values?: unknown): Promise<{ rows: unknown[] }>;
-  end(): Promise<void>;
-  on(event: "error", listener: (error: Error) => void): unknown;
-}
-type PgPoolConstructor = new (config: Record<string, unknown>) => PgPool;
-
-/**
- * pg as @keyv/postgres resolves it. Our package.json does not list pg, so ask for it from
- * @keyv/postgres's own location: always the copy the adapter was built against.
- */
-function loadPgPool(): PgPoolConstructor {
-  const requireHere = createRequire(import.meta.url);
-  const requireFromAdapter = createRequire(requireHere.resolve("@keyv/postgres"));
-  return (requireFromAdapter("pg") as { Pool: PgPoolConstructor }).Pool;
-}
-
 async function openPostgres(url: string, displayUrl: string, namespace: string, opts: OpenStoreOptions): Promise<Store> {
   const { KeyvPostgres } = await import("@keyv/postgres");
-  const Pool = loadPgPool();
+  const { Pool } = (await import("pg")).default;
   const connectTimeout = opts.connectTimeoutMs ?? 5_000;
 
   /**
@@ -316,7 +298,7 @@ async function openPostgres(url: string, displayUrl: string, namespace: string, 
    */
   class OwnPoolPostgres extends KeyvPostgres {
     // `declare`: connect() runs inside super(), before field initializers would run and reset it.
-    declare private ownPool: PgPool | undefined;
+    declare private ownPool: pg.Pool | undefined;
 
     override async connect(): Promise<(sql: string, values?: unknown) => Promise<unknown[]>> {
       if (!this.ownPool) {
@@ -331,7 +313,7 @@ async function openPostgres(url: string, displayUrl: string, namespace: string, 
         this.ownPool = pool;
       }
       const pool = this.ownPool;
-      return async (sql, values) => (await pool.query(sql, values)).rows;
+      return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
     }
 
     override async disconnect(): Promise<void> {

@@ -581,8 +581,15 @@ function renderInline(w: Writer, src: string, streamingTail: boolean): void {
         const br = matchAt(BR_RE, src, i);
         if (br) {
           flushText(i);
+          const previous = tokens[tokens.length - 1];
+          if (previous?.kind === "text") {
+            let end = previous.text.length;
+            while (end > 0 && (previous.text[end - 1] === " " || previous.text[end - 1] === "\t")) end--;
+            previous.text = previous.text.slice(0, end);
+          }
           tokens.push({ kind: "text", text: "\n" });
           i += br[0].length;
+          while (i < n && (src[i] === " " || src[i] === "\t")) i++;
           textStart = i;
           continue;
         }
