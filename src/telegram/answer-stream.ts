@@ -158,8 +158,9 @@ class AnswerStream {
   // ---- rendering -------------------------------------------------------------------------------------------------
 
   private render(partial: boolean, note?: string): FormattedText[] {
+    // Half-written Markdown can render to nothing yet (e.g. just "**"): there is nothing to show then.
     const parts = this.markdown.trim()
-      ? splitFormatted(markdownToEntities(this.markdown, { partial }), MESSAGE_LIMIT)
+      ? splitFormatted(markdownToEntities(this.markdown, { partial }), MESSAGE_LIMIT).filter((p) => p.text.trim())
       : [];
     const extra = note ?? (partial ? this.status : "");
     if (extra) appendItalicLine(parts, extra);

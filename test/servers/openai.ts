@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 // A local OpenAI-compatible server that streams real SSE, for end-to-end tests, benchmarks and trying the bot by hand.
 // Answers are scripted (enqueue / setDefault); without a script it echoes the last user message.
 //
@@ -241,6 +242,8 @@ export class OpenAIServer {
   readonly origin: string;
   readonly apiKey: string;
   readonly requests: RecordedRequest[] = [];
+  /** "first-token" / "last-token" with `{ at: performance.now(), body }` as content chunks are written. */
+  readonly events = new EventEmitter();
 
   private readonly queue: ChatScript[] = [];
   private readonly imageQueue: ImageScript[] = [];
@@ -476,6 +479,9 @@ export class OpenAIServer {
       if (gone()) return;
       write({ content: piece });
       sent += piece.length;
+      // Benchmarks time the bot from the model's first and last token.
+      if (i === 0) this.events.emit("first-token", { at: performance.now(), body });
+      if (i === textPieces.length - 1) this.events.emit("last-token", { at: performance.now(), body });
     }
     if (!stalled && plan.stallAfterChars !== undefined) {
       await this.sleep(plan.stallMs);
