@@ -16,6 +16,7 @@ import { openStore } from "./storage/store.js";
 import { HistoryStore } from "./storage/history.js";
 import { UsageStore } from "./storage/usage.js";
 import { ChatSettingsStore } from "./storage/settings.js";
+import { AccessControl } from "./bot/access.js";
 import { parsePriceOverrides, type PriceTable } from "./ai/pricing.js";
 import { createWeatherClient } from "./ai/tools/weather.js";
 import { createIpfsPinner } from "./ipfs/pin.js";
@@ -47,6 +48,8 @@ export interface AppOptions {
   logger?: Logger;
   /** How long answers in flight may take to finish on shutdown before they are cut short (ms). */
   gracePeriodMs?: number;
+  /** The clock of usage days, rate limits, budgets and the admin cache (tests move it instead of waiting). */
+  now?: () => Date;
 }
 
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -85,12 +88,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
     pacer: new Pacer(),
     drafts: new DraftSupport(),
-    i18n: createI18n<BotContext>(),
+    // The chat's language (/settings) wins over the user's Telegram language.
+    i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (ctx.chat ? (await ctx.deps.settings.get(ctx.chat.id)).language : undefined) }),
     shutdown: shutdown.signal,
     encoding,
-    usage: new UsageStore(store.keyv),
+    usage: new UsageStore(store.keyv, { now: opts.now }),
     prices,
     settings: new ChatSettingsStore(store.keyv),
+    access: new AccessControl(store.keyv, config, { now: opts.now }),
     weather: createWeatherClient(config.weather),
     ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,
   };

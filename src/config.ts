@@ -31,6 +31,18 @@ const idList = z.preprocess(
     }),
 );
 const positiveInt = (fallback: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(fallback));
+/** A whole number >= 0 (0 switches a limit off). */
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more").default(fallback));
+const optionalLimit = () =>
+  z.preprocess(emptyToUndefined, z.coerce.number({ error: "must be a number" }).min(0, "must be 0 or more").optional());
+const modelList = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .optional()
+    .transform((s) => (s ?? "").split(/[\s,]+/).filter(Boolean)),
+);
 
 /** The one schema for everything the bot reads from the environment. Keys are the variable names. */
 export const envSchema = z.object({
@@ -83,6 +95,20 @@ export const envSchema = z.object({
   SYSTEM_PROMPT: optionalString,
   /** JSON price overrides, e.g. {"gpt-4.1-mini":{"input":0.4,"output":1.6}} (USD per 1M tokens). */
   MODEL_PRICES: optionalString,
+  /** Models admins may pick in /settings (comma-separated); the configured model is always one of them. */
+  ALLOWED_MODELS: modelList,
+  /** Longest system prompt /system accepts, in tokens of the chat model's encoding. */
+  SYSTEM_PROMPT_MAX_TOKENS: positiveInt(1000),
+  /** How long a group admin check (getChatMember) is trusted before Telegram is asked again. */
+  ADMIN_CACHE_SECONDS: nonNegativeInt(60),
+  /** Per-user rate limit on model calls: at most RATE_LIMIT_MAX_CALLS in any RATE_LIMIT_WINDOW_SECONDS (0: off). */
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  RATE_LIMIT_MAX_CALLS: nonNegativeInt(20),
+  /** Daily (UTC) budgets; unset or 0 means no limit. */
+  DAILY_TOKEN_LIMIT_PER_USER: optionalLimit(),
+  DAILY_TOKEN_LIMIT_PER_CHAT: optionalLimit(),
+  DAILY_COST_LIMIT_PER_USER_USD: optionalLimit(),
+  DAILY_COST_LIMIT_PER_CHAT_USD: optionalLimit(),
   WEBHOOK_URL: optionalUrl(),
   WEBHOOK_SECRET: optionalString,
   PORT: positiveInt(8080),
@@ -112,7 +138,23 @@ export interface Config {
   systemPrompt: string;
   /** Raw MODEL_PRICES JSON; parsed (and validated) at start-up. */
   modelPrices: string | undefined;
+  /** Models /settings offers; the first is the configured OPENAI_MODEL. */
+  allowedModels: string[];
+  systemPromptMaxTokens: number;
+  adminCacheMs: number;
+  /** Model calls per user: at most maxCalls in any windowMs; maxCalls 0 is no limit. */
+  rateLimit: { windowMs: number; maxCalls: number };
+  /** Daily (UTC) limits; undefined is no limit. Tokens are prompt + completion. */
+  budgets: {
+    userTokens: number | undefined;
+    chatTokens: number | undefined;
+    userCostUsd: number | undefined;
+    chatCostUsd: number | undefined;
+  };
 }
+
+/** When ALLOWED_MODELS is not set: the configured model plus a couple of common OpenAI chat models. */
+export const DEFAULT_EXTRA_MODELS = ["gpt-4.1-mini", "gpt-4.1", "gpt-5-mini"];
 
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant in a Telegram chat. Answer in the language of the question. " +
@@ -153,6 +195,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
     modelPrices: e.MODEL_PRICES,
+    allowedModels: [...new Set([e.OPENAI_MODEL, ...(e.ALLOWED_MODELS.length > 0 ? e.ALLOWED_MODELS : DEFAULT_EXTRA_MODELS)])],
+    systemPromptMaxTokens: e.SYSTEM_PROMPT_MAX_TOKENS,
+    adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
+    rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, maxCalls: e.RATE_LIMIT_MAX_CALLS },
+    budgets: {
+      userTokens: e.DAILY_TOKEN_LIMIT_PER_USER || undefined,
+      chatTokens: e.DAILY_TOKEN_LIMIT_PER_CHAT || undefined,
+      userCostUsd: e.DAILY_COST_LIMIT_PER_USER_USD || undefined,
+      chatCostUsd: e.DAILY_COST_LIMIT_PER_CHAT_USD || undefined,
+    },
   };
 }
 

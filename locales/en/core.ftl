@@ -7,7 +7,11 @@ start =
 help =
     **What I can do**
     • Ask anything: in a private chat just write; in groups use /ask, mention me, or reply to my message.
+    • Send a photo or an image file and I describe it; its caption is your question (in groups mention me or use /ask).
+    • /image description: I draw a picture and pin it to IPFS.
     • /reset: forget this chat's history and start over.
+    • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
+    • /settings: model, shared or per-member history, and language for this chat (admins).
     • /help: this message.
 
     I remember the conversation in each chat (and each forum topic) until you /reset it.

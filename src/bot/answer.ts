@@ -10,6 +10,7 @@ import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
 import { estimateCost } from "../ai/pricing.js";
+import { admitModelCall } from "./limits.js";
 import type { ChatSettings } from "../storage/settings.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
@@ -31,6 +32,8 @@ export interface Question {
 
 export interface AnswerResult extends StreamOutcome {
   usage: Extract<ChatEvent, { type: "usage" }>[];
+  /** True when a rate limit or budget refused the call (the user was told; nothing was spent). */
+  limited?: boolean;
 }
 
 const ERROR_KEYS: Record<ModelErrorKind, string> = {
@@ -91,6 +94,8 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   const { deps } = ctx;
   const { config, encoding } = deps;
   const settings = await deps.settings.get(ctx.chat!.id);
+  // A model the operator no longer allows (ALLOWED_MODELS changed since /settings) falls back to the configured one.
+  if (settings.model && !config.allowedModels.includes(settings.model)) delete settings.model;
   const model = q.model ?? settings.model ?? config.openai.model;
   const target = targetOf(ctx);
   const key = historyKeyOf(ctx, settings);
@@ -117,6 +122,16 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS,
     );
     const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
+    // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
+    // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
+    const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
+    const callModel = q.model ?? settings.model ?? (seesImages ? config.openai.visionModel : model);
+
+    // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets.
+    const promptTokens = systemTokens + past.reduce((n, turn) => n + turn.tokens, 0) + userTurn.tokens + REPLY_PRIMING_TOKENS;
+    if (!(await admitModelCall(ctx, { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens }))) {
+      return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
+    }
 
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
     for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, controller.signal));
@@ -130,7 +145,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     const engine = deps.engine;
     const events = (async function* (): AsyncGenerator<AnswerEvent> {
       for await (const event of engine.stream({
-        model,
+        model: callModel,
         messages,
         maxTokens: config.openai.maxAnswerTokens,
         signal: controller.signal,

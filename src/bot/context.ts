@@ -14,6 +14,7 @@ import type { WeatherClient } from "../ai/tools/weather.js";
 import type { IpfsPinner } from "../ipfs/pin.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettingsStore } from "../storage/settings.js";
+import type { AccessControl } from "./access.js";
 
 /** Everything a feature needs, built once in main.ts and injected into every context. */
 export interface BotDeps {
@@ -36,6 +37,8 @@ export interface BotDeps {
   prices: PriceTable | undefined;
   /** Per-chat settings (system prompt, model, history mode, language). */
   settings: ChatSettingsStore;
+  /** Admin checks (cached), the per-user rate limiter, "told once" marks, and the clock for limits and budgets. */
+  access: AccessControl;
   weather: WeatherClient;
   /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
   ipfs: IpfsPinner | undefined;

@@ -1,10 +1,11 @@
 import { Api, Bot, type BotConfig } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
-import type { BotCommand } from "grammy/types";
+import type { BotCommand, BotCommandScope } from "grammy/types";
 import type { BotContext, BotDeps } from "./context.js";
 import { replyMarkdown } from "./reply.js";
-import { features, menuCommands } from "../features/index.js";
+import { accessMiddleware } from "./access.js";
+import { adminMenuCommands, features, menuCommands } from "../features/index.js";
 import { LOCALES } from "../i18n.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
@@ -46,19 +47,41 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions =
     ctx.log.error({ err: err.error }, "update handler failed");
     if (ctx.chat) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
   });
+  // Before every feature: senders who may not use the bot stop here, before anything is spent on them.
+  protectedFeatures.use(accessMiddleware);
   protectedFeatures.use(...features);
 
   bot.catch((err) => deps.log.error({ err: err.error, updateId: err.ctx.update.update_id }, "unhandled bot error"));
   return bot;
 }
 
-/** The command menu, per language (setMyCommands). */
+/**
+ * The command menu per scope and language (setMyCommands), derived from the features' `menuCommands` plus the
+ * admin-only commands: a private chat's user is their own admin, so private chats show both lists; groups show the
+ * everyday list to members and both to their administrators. Telegram picks the most specific scope that applies.
+ */
+export function commandMenus(): Array<{ scope: BotCommandScope; commands: string[] }> {
+  const everyone = [...new Set(menuCommands)];
+  const withAdmin = [...new Set([...menuCommands, ...adminMenuCommands])];
+  return [
+    { scope: { type: "default" }, commands: everyone },
+    { scope: { type: "all_private_chats" }, commands: withAdmin },
+    { scope: { type: "all_group_chats" }, commands: everyone },
+    { scope: { type: "all_chat_administrators" }, commands: withAdmin },
+  ];
+}
+
 export async function registerCommands(bot: Bot<BotContext>, deps: BotDeps): Promise<void> {
-  for (const locale of LOCALES) {
-    const commands: BotCommand[] = menuCommands.map((name) => ({
-      command: name,
-      description: deps.i18n.t(locale, `cmd-${name}`),
-    }));
-    await bot.api.setMyCommands(commands, locale === "en" ? {} : { language_code: locale });
+  const calls: Array<Promise<true>> = [];
+  for (const { scope, commands: names } of commandMenus()) {
+    for (const locale of LOCALES) {
+      const commands: BotCommand[] = names.map((name) => ({
+        command: name,
+        description: deps.i18n.t(locale, `cmd-${name}`),
+      }));
+      // English is the menu for every language without its own; Chinese users (language_code zh*) get theirs.
+      calls.push(bot.api.setMyCommands(commands, { scope, ...(locale === "en" ? {} : { language_code: locale }) }));
+    }
   }
+  await Promise.all(calls);
 }

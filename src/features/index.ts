@@ -7,15 +7,27 @@ import type { BotContext } from "../bot/context.js";
 import { startFeature } from "./start.js";
 import { askFeature } from "./ask.js";
 import { resetFeature } from "./reset.js";
+import { systemFeature } from "./system.js";
+import { settingsFeature } from "./settings.js";
 import { fallbackFeature } from "./fallback.js";
+import { imageFeature } from "./image.js";
+import { photoFeature } from "./photo.js";
 
 export const features: Composer<BotContext>[] = [
   startFeature,
   resetFeature,
+  systemFeature,
+  settingsFeature,
+  imageFeature,
+  // Before ask: `/ask` on or replying to a picture goes to the vision model.
+  photoFeature,
   askFeature,
   // Last: private messages nobody else handled.
   fallbackFeature,
 ];
 
 /** Commands for the menu (setMyCommands), in order; descriptions come from the locale key `cmd-<name>`. */
-export const menuCommands: string[] = ["start", "help", "ask", "reset"];
+export const menuCommands: string[] = ["start", "help", "ask", "image", "reset"];
+
+/** Commands only admins can use: in the menu of private chats (the user is their own admin) and of group admins. */
+export const adminMenuCommands: string[] = ["system", "settings"];

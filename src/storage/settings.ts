@@ -12,13 +12,24 @@ export interface ChatSettings {
 
 const key = (chatId: number) => `settings:${chatId}`;
 
+/** Whatever is stored (older shape, foreign data) reads as valid settings: fields of the wrong kind are dropped. */
+function toSettings(value: unknown): ChatSettings {
+  if (!value || typeof value !== "object") return {};
+  const v = value as Record<string, unknown>;
+  const out: ChatSettings = {};
+  if (typeof v.systemPrompt === "string" && v.systemPrompt.trim()) out.systemPrompt = v.systemPrompt;
+  if (typeof v.model === "string" && v.model.trim()) out.model = v.model;
+  if (v.historyMode === "shared" || v.historyMode === "per-user") out.historyMode = v.historyMode;
+  if (v.language === "en" || v.language === "zh") out.language = v.language;
+  return out;
+}
+
 /** Per-chat settings in keyv, one key per chat. */
 export class ChatSettingsStore {
   constructor(private readonly keyv: Keyv) {}
 
   async get(chatId: number): Promise<ChatSettings> {
-    const value: unknown = await this.keyv.get(key(chatId));
-    return value && typeof value === "object" ? (value as ChatSettings) : {};
+    return toSettings(await this.keyv.get(key(chatId)));
   }
 
   /** Merges `patch` into the chat's settings; a key set to undefined is removed (back to the default). */

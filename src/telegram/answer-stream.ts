@@ -198,11 +198,14 @@ class AnswerStream {
         await this.waitForChange(wait, true);
         continue;
       }
-      if (first) await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, kind);
-      else if (!this.deps.pacer.tryIntermediate(this.target.chatId, this.chatKind, kind)) continue;
+      const slot = first
+        ? await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, kind)
+        : this.deps.pacer.tryIntermediate(this.target.chatId, this.chatKind, kind);
+      if (!slot) continue;
       const version = this.version;
       this.inFlight = op;
       const ok = await this.apply(op, parts, false);
+      this.deps.pacer.settle(slot);
       this.inFlight = undefined;
       if (ok) {
         this.shownVersion = version;
@@ -334,8 +337,9 @@ class AnswerStream {
     for (let round = 0; round < parts.length * 3 + 6; round++) {
       const op = this.nextOp(parts, false);
       if (!op) break;
-      await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, "message");
+      const slot = await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, "message");
       const ok = await this.apply(op, parts, true);
+      this.deps.pacer.settle(slot);
       if (this.plain) parts = this.render(false, note);
       if (!ok && op.kind === "send") await sleep(250);
     }

@@ -10,10 +10,10 @@ describe("Pacer", () => {
   it("lets the first update of a chat through and spaces intermediate drafts", () => {
     const c = clock();
     const pacer = new Pacer(DEFAULT_LIMITS, c.now);
-    expect(pacer.tryIntermediate(1, "private", "draft")).toBe(true);
-    expect(pacer.tryIntermediate(1, "private", "draft")).toBe(false);
+    expect(pacer.tryIntermediate(1, "private", "draft")).toBeDefined();
+    expect(pacer.tryIntermediate(1, "private", "draft")).toBeUndefined();
     c.advance(DEFAULT_LIMITS.intermediateIntervalMs.draft);
-    expect(pacer.tryIntermediate(1, "private", "draft")).toBe(true);
+    expect(pacer.tryIntermediate(1, "private", "draft")).toBeDefined();
   });
 
   it("keeps group edits at most one per interval and under the per-minute limit, leaving a reserve for finals", () => {
@@ -45,6 +45,21 @@ describe("Pacer", () => {
     expect(pacer.delay(2000, "private", "message", false)).toBeGreaterThan(0);
     c.advance(DEFAULT_LIMITS.global.windowMs + 1);
     expect(pacer.delay(2000, "private", "message", false)).toBe(0);
+  });
+
+  it("counts a slow request from when Telegram answered it", () => {
+    const c = clock();
+    const pacer = new Pacer(DEFAULT_LIMITS, c.now);
+    const { limit, windowMs } = DEFAULT_LIMITS.global;
+    const slots = Array.from({ length: limit }, (_, i) => pacer.tryIntermediate(i + 1, "private", "draft") ?? pacer.delay(0, "private", "message", false));
+    expect(slots.filter((s) => typeof s === "object")).toHaveLength(limit - DEFAULT_LIMITS.global.reserve);
+    // The requests took 500 ms to be answered: the window frees up 500 ms later than it would have.
+    c.advance(500);
+    for (const s of slots) if (typeof s === "object") pacer.settle(s);
+    c.advance(windowMs - 400);
+    expect(pacer.delay(999, "private", "draft", true)).toBeGreaterThan(0);
+    c.advance(500);
+    expect(pacer.delay(999, "private", "draft", true)).toBe(0);
   });
 
   it("holds a chat after a 429 for retry_after seconds", () => {

@@ -43,36 +43,34 @@ export const DEFAULT_LIMITS: PacerLimits = {
   groupIntervalMs: 1000,
 };
 
-/** Timestamps of recent events in one sliding window. */
+/** One update in the windows. Its time moves to when Telegram answered (see Pacer.settle). */
+export interface Slot {
+  at: number;
+}
+
+/** Recent updates in one sliding window (a handful of entries: linear scans are cheapest). */
 class Window {
-  private stamps: number[] = [];
+  private slots: Slot[] = [];
   constructor(
     readonly limit: number,
     readonly windowMs: number,
   ) {}
 
   private prune(now: number): void {
-    let drop = 0;
-    while (drop < this.stamps.length && this.stamps[drop]! <= now - this.windowMs) drop++;
-    if (drop > 0) this.stamps.splice(0, drop);
+    if (this.slots.some((s) => s.at <= now - this.windowMs)) this.slots = this.slots.filter((s) => s.at > now - this.windowMs);
   }
 
-  count(now: number): number {
-    this.prune(now);
-    return this.stamps.length;
-  }
-
-  /** Milliseconds until the window holds fewer than `limit - reserve` events. */
+  /** Milliseconds until the window holds fewer than `limit - reserve` updates. */
   waitFor(now: number, reserve = 0): number {
     this.prune(now);
     const allowed = this.limit - reserve;
-    if (this.stamps.length < allowed) return 0;
-    const index = this.stamps.length - allowed;
-    return this.stamps[index]! + this.windowMs - now + 1;
+    if (this.slots.length < allowed) return 0;
+    const times = this.slots.map((s) => s.at).sort((a, b) => a - b);
+    return times[times.length - allowed]! + this.windowMs - now + 1;
   }
 
-  add(now: number): void {
-    this.stamps.push(now);
+  add(slot: Slot): void {
+    this.slots.push(slot);
   }
 }
 
@@ -153,35 +151,42 @@ export class Pacer {
   }
 
   /** Takes a slot for an intermediate update if one is free now; never waits. */
-  tryIntermediate(chatId: number, chatKind: ChatKind, kind: UpdateKind): boolean {
-    if (this.delay(chatId, chatKind, kind, true) > 0) return false;
-    this.record(chatId, chatKind, kind);
-    return true;
+  tryIntermediate(chatId: number, chatKind: ChatKind, kind: UpdateKind): Slot | undefined {
+    if (this.delay(chatId, chatKind, kind, true) > 0) return undefined;
+    return this.record(chatId, chatKind, kind);
   }
 
   /** Waits for a slot for a final update and takes it. */
-  async acquireFinal(chatId: number, chatKind: ChatKind, kind: UpdateKind, signal?: AbortSignal): Promise<void> {
+  async acquireFinal(chatId: number, chatKind: ChatKind, kind: UpdateKind, signal?: AbortSignal): Promise<Slot> {
     for (;;) {
       const wait = this.delay(chatId, chatKind, kind, false);
-      if (wait <= 0) {
-        this.record(chatId, chatKind, kind);
-        return;
-      }
+      if (wait <= 0) return this.record(chatId, chatKind, kind);
       await sleep(wait, signal);
     }
   }
 
-  private record(chatId: number, chatKind: ChatKind, kind: UpdateKind): void {
+  /**
+   * The request of this slot has been answered. Telegram counted it somewhere between our sending and its answer;
+   * counting it from the answer keeps our windows behind Telegram's however long the request took, so a burst
+   * that queued up on the way can never look like it fits into Telegram's next second.
+   */
+  settle(slot: Slot): void {
+    slot.at = Math.max(slot.at, this.now());
+  }
+
+  private record(chatId: number, chatKind: ChatKind, kind: UpdateKind): Slot {
     const now = this.now();
     const s = this.state(chatId, chatKind);
-    this.global.add(now);
-    if (kind === "draft") s.draft.add(now);
+    const slot: Slot = { at: now };
+    this.global.add(slot);
+    if (kind === "draft") s.draft.add(slot);
     else {
-      s.chat.add(now);
-      s.group?.add(now);
+      s.chat.add(slot);
+      s.group?.add(slot);
     }
     s.last[kind] = now;
     s.lastUsed = now;
+    return slot;
   }
 
   /** Telegram answered 429 with retry_after: hold this chat (and, if it says so, the whole bot) until then. */

@@ -28,6 +28,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   telegram?: BotApiServerOptions;
   gracePeriodMs?: number;
+  /** The app's clock (usage days, rate limits, budgets, admin cache); tests move it instead of waiting. */
+  now?: () => Date;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -54,6 +56,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     startApp(config, {
       logger: createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey], destination }),
       gracePeriodMs: opts.gracePeriodMs ?? 5000,
+      now: opts.now,
     });
   const h: Harness = {
     telegram,

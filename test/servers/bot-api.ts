@@ -124,6 +124,8 @@ export interface StoredMessage {
   reply_markup?: unknown;
   reply_to_message_id?: number;
   message_thread_id?: number;
+  /** Id of the chat the message was sent on behalf of (anonymous admins: the group itself). */
+  sender_chat_id?: number;
   /** Number of successful edits (editMessageText, editMessageCaption, editMessageReplyMarkup). */
   edits: number;
   edit_date?: number;
@@ -190,7 +192,15 @@ export interface UserSendsOptions {
   document?: { bytes: Uint8Array; file_name: string; mime_type: string };
   caption?: string;
   caption_entities?: MessageEntity[];
+  /**
+   * The chat the message is sent on behalf of. An anonymous group admin writes as the group itself: pass the group
+   * (and GROUP_ANONYMOUS_BOT as `from`, as Telegram does).
+   */
+  senderChat?: FakeChat | number;
 }
+
+/** The user Telegram puts in `from` of messages sent by anonymous group admins (sender_chat is then the group). */
+export const GROUP_ANONYMOUS_BOT: FakeUser = { id: 1087968824, is_bot: true, first_name: "Group", username: "GroupAnonymousBot" };
 
 export interface BotApiStats {
   /** Every 429 answered. */
@@ -617,6 +627,9 @@ export class BotApiServer extends EventEmitter {
       reply_to_message_id: opts.replyTo,
       message_thread_id: opts.threadId,
     });
+    if (opts.senderChat !== undefined) {
+      msg.sender_chat_id = typeof opts.senderChat === "number" ? this.requireChatState(opts.senderChat).chat.id : this.addChat(opts.senderChat).id;
+    }
     if (opts.text !== undefined) {
       msg.text = opts.text;
       const entities = opts.entities ?? autoEntities(opts.text);
@@ -1033,6 +1046,7 @@ export class BotApiServer extends EventEmitter {
       chat: this.chatInfo(state.chat),
       date: msg.date,
     };
+    if (msg.sender_chat_id !== undefined) out.sender_chat = this.chatInfo(this.chats.get(msg.sender_chat_id)!.chat);
     if (msg.message_thread_id !== undefined) {
       out.message_thread_id = msg.message_thread_id;
       if (state.chat.is_forum) out.is_topic_message = true;

@@ -1,0 +1,109 @@
+import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import type { BotContext } from "../bot/context.js";
+import { isChatAdmin } from "../bot/admins.js";
+import { replyMarkdown } from "../bot/reply.js";
+import { sendFormatted } from "../bot/send-formatted.js";
+import type { ChatSettings } from "../storage/settings.js";
+import type { FormattedText } from "../telegram/formatted-text.js";
+import { markdownToEntities } from "../telegram/markdown.js";
+
+/**
+ * /settings: an inline keyboard for admins (a private chat's user) to pick the model from ALLOWED_MODELS, shared or
+ * per-member history in groups, and the language of the bot's own texts. Every press is checked again: anyone in
+ * the group can press the buttons, only admins change anything.
+ */
+export const settingsFeature = new Composer<BotContext>();
+
+const CHECK = "✓ ";
+const mark = (on: boolean, label: string) => (on ? CHECK + label : label);
+
+/** The model a chat uses: its choice while that is still allowed, else the configured one. */
+export function effectiveModel(ctx: BotContext, settings: ChatSettings): string {
+  const { config } = ctx.deps;
+  return settings.model && config.allowedModels.includes(settings.model) ? settings.model : config.openai.model;
+}
+
+function render(ctx: BotContext, settings: ChatSettings): { text: FormattedText; keyboard: InlineKeyboard } {
+  const group = ctx.chat!.type !== "private";
+  const model = effectiveModel(ctx, settings);
+  const mode = settings.historyMode ?? "shared";
+  const language = settings.language ?? "auto";
+  const lines = [
+    ctx.t("settings-title"),
+    ctx.t("settings-model", { model: `\`${model}\`` }),
+    ...(group ? [ctx.t("settings-history", { mode })] : []),
+    ctx.t("settings-language", { language }),
+    "",
+    ctx.t("settings-tap"),
+  ];
+  const keyboard = new InlineKeyboard();
+  // Buttons carry the model's index, not its name: callback data is limited to 64 bytes.
+  ctx.deps.config.allowedModels.forEach((name, i) => {
+    keyboard.text(mark(name === model, name), `set:model:${i}`);
+    if (i % 2 === 1) keyboard.row();
+  });
+  keyboard.row();
+  if (group) {
+    keyboard
+      .text(mark(mode === "shared", ctx.t("settings-button-shared")), "set:hist:shared")
+      .text(mark(mode === "per-user", ctx.t("settings-button-per-user")), "set:hist:per-user")
+      .row();
+  }
+  keyboard
+    .text(mark(language === "auto", ctx.t("settings-button-auto")), "set:lang:auto")
+    .text(mark(language === "en", "English"), "set:lang:en")
+    .text(mark(language === "zh", "中文"), "set:lang:zh");
+  return { text: markdownToEntities(lines.join("\n")), keyboard };
+}
+
+settingsFeature.command("settings", async (ctx) => {
+  if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
+  const { text, keyboard } = render(ctx, await ctx.deps.settings.get(ctx.chat.id));
+  await sendFormatted(ctx, text, { replyMarkup: keyboard });
+});
+
+/** The change a button asks for, or undefined when it no longer exists (e.g. the model list was changed). */
+function patchFor(ctx: BotContext, what: string, value: string): Partial<ChatSettings> | undefined {
+  const { config } = ctx.deps;
+  switch (what) {
+    case "model": {
+      const model = /^\d+$/.test(value) ? config.allowedModels[Number(value)] : undefined;
+      if (!model) return undefined;
+      // The configured model is stored as "no choice", so the chat follows OPENAI_MODEL if the operator changes it.
+      return { model: model === config.openai.model ? undefined : model };
+    }
+    case "hist":
+      if (ctx.chat?.type === "private") return undefined;
+      return value === "shared" || value === "per-user" ? { historyMode: value === "shared" ? undefined : value } : undefined;
+    case "lang":
+      if (value === "auto") return { language: undefined };
+      return value === "en" || value === "zh" ? { language: value } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+settingsFeature.callbackQuery(/^set:(model|hist|lang):(.+)$/, async (ctx) => {
+  const chat = ctx.chat;
+  if (!chat) return ctx.answerCallbackQuery();
+  if (!(await isChatAdmin(ctx))) {
+    return ctx.answerCallbackQuery({ text: ctx.t("admin-only-button"), show_alert: true });
+  }
+  const patch = patchFor(ctx, ctx.match[1]!, ctx.match[2]!);
+  if (!patch) return ctx.answerCallbackQuery({ text: ctx.t("settings-unavailable") });
+  const settings = await ctx.deps.settings.update(chat.id, patch);
+  ctx.log.info({ chatId: chat.id, patch }, "chat settings changed");
+  // The language may just have changed: the confirmation and the refreshed message use the new one.
+  if ("language" in patch) await ctx.i18n.renegotiateLocale();
+  const { text, keyboard } = render(ctx, settings);
+  try {
+    await ctx.editMessageText(text.text, { entities: text.entities, reply_markup: keyboard });
+  } catch (err) {
+    // Pressing the option that is already chosen changes nothing; Telegram says so, and that is fine. Any other
+    // failure only leaves the keyboard stale: the setting is saved, so the press is still confirmed.
+    if (!(err instanceof GrammyError && err.description.includes("message is not modified"))) {
+      ctx.log.warn({ err }, "settings message not refreshed");
+    }
+  }
+  await ctx.answerCallbackQuery({ text: ctx.t("settings-saved") });
+});
