@@ -4,8 +4,7 @@ start =
     Hi {$name}! I'm an AI assistant. Ask me anything and watch the answer arrive as it is written.
     Send /help to see what I can do.
 
-help =
-    **What I can do**
+help = **What I can do**
     • Ask anything: in a private chat just write; in groups use /ask, mention me, or reply to my message.
     • Send a photo or an image file and I describe it; its caption is your question (in groups mention me or use /ask).
     • /image description: I draw a picture and pin it to IPFS.

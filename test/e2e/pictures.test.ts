@@ -241,6 +241,16 @@ describe("/image", () => {
     expect(h.telegram.botMessages(chat.id).at(-1)!.photo).toBeDefined();
   });
 
+  it("says so when Telegram refuses the photo", async () => {
+    const { user, chat } = newPrivateChat(h);
+    h.telegram.failNext("sendPhoto", { error_code: 400, description: "Bad Request: PHOTO_INVALID_DIMENSIONS" });
+    h.openai.enqueueImages({ image: { bytes: makePng(12, 12, 8) } });
+    await say(h, { chat: chat.id, from: user, text: "/image a wide panorama" });
+    expect(h.telegram.botMessages(chat.id).map((m) => m.text)).toEqual([
+      "The picture was generated but Telegram would not accept it. Please try again.",
+    ]);
+  });
+
   it("reports a model error and an answer without a usable image", async () => {
     const { user, chat } = newPrivateChat(h);
     h.openai.enqueueImages({ error: { status: 500 } }, { image: { b64_json: Buffer.from("not a picture").toString("base64") } });
@@ -424,7 +434,7 @@ describe("limits", () => {
       const [photo, refusal] = own.telegram.botMessages(chat.id);
       expect(photo!.photo).toBeDefined();
       expect(refusal!.photo).toBeUndefined();
-      expect(refusal!.text).toMatch(/budget/);
+      expect(refusal!.text).toMatch(/daily spending limit/);
     } finally {
       await own.close();
     }
