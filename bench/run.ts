@@ -92,6 +92,29 @@ async function startBot(telegram: BotApiServer, openai: OpenAIServer, dir: strin
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface Rig {
+  telegram: BotApiServer;
+  openai: OpenAIServer;
+  bot: BotProcess;
+}
+
+/** Test servers (with the simulated round trip), the bot process against them, and everything gone afterwards. */
+async function withBot<T>(run: (rig: Rig) => Promise<T>, prepare?: (openai: OpenAIServer) => void): Promise<T> {
+  const telegram = await startBotApiServer({ latencyMs: RTT_MS });
+  const openai = await startOpenAIServer();
+  prepare?.(openai);
+  const dir = await mkdtemp(join(tmpdir(), "bench-bot-"));
+  const bot = await startBot(telegram, openai, dir);
+  try {
+    return await run({ telegram, openai, bot });
+  } finally {
+    await bot.stop();
+    await telegram.close();
+    await openai.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** The chat a request belongs to: the bench writes "chat <id>:" into each question. */
 function chatOf(body: ChatRequestBody): number {
   const last = body.messages.at(-1);
@@ -113,19 +136,16 @@ interface Timing {
 }
 
 async function latencyAndCpu(): Promise<string[]> {
-  const telegram = await startBotApiServer({ latencyMs: RTT_MS });
-  const openai = await startOpenAIServer();
-  const dir = await mkdtemp(join(tmpdir(), "bench-bot-"));
   const timings = new Map<number, Timing>();
-  openai.events.on("first-token", (e: { at: number; body: ChatRequestBody }) => {
-    timings.set(chatOf(e.body), { ...timings.get(chatOf(e.body)), firstToken: performance.timeOrigin + e.at });
-  });
-  openai.events.on("last-token", (e: { at: number; body: ChatRequestBody }) => {
-    timings.set(chatOf(e.body), { ...timings.get(chatOf(e.body)), lastToken: performance.timeOrigin + e.at });
-  });
-  const bot = await startBot(telegram, openai, dir);
-  const lines: string[] = [];
-  try {
+  const listen = (openai: OpenAIServer) => {
+    for (const [event, field] of [["first-token", "firstToken"], ["last-token", "lastToken"]] as const) {
+      openai.events.on(event, (e: { at: number; body: ChatRequestBody }) => {
+        timings.set(chatOf(e.body), { ...timings.get(chatOf(e.body)), [field]: performance.timeOrigin + e.at });
+      });
+    }
+  };
+  return withBot(async ({ telegram, openai, bot }) => {
+    const lines: string[] = [];
     const rounds = 20;
     const first: number[] = [];
     const last: number[] = [];
@@ -166,13 +186,8 @@ async function latencyAndCpu(): Promise<string[]> {
       `Bot CPU per 300-token answer (private: 300 SSE chunks in, drafts, final, history and usage written): ` +
         `${cpuPerAnswer.toFixed(1)} ms (user ${userPerAnswer.toFixed(1)}, system ${systemPerAnswer.toFixed(1)}); bot RSS ${bot.rssMb().toFixed(0)} MB`,
     );
-  } finally {
-    await bot.stop();
-    await telegram.close();
-    await openai.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return lines;
+    return lines;
+  }, listen);
 }
 
 async function oneAnswer(
@@ -215,12 +230,8 @@ async function oneAnswer(
 }
 
 async function floodControl(): Promise<string[]> {
-  const telegram = await startBotApiServer({ latencyMs: RTT_MS });
-  const openai = await startOpenAIServer();
-  const dir = await mkdtemp(join(tmpdir(), "bench-bot-"));
-  const bot = await startBot(telegram, openai, dir);
-  const lines: string[] = [];
-  try {
+  return withBot(async ({ telegram, openai }) => {
+    const lines: string[] = [];
     const privates = Array.from({ length: 50 }, (_, i) => 20_000 + i);
     const groups = Array.from({ length: 10 }, (_, i) => -20_000 - i);
     const texts = new Map<number, string>();
@@ -278,13 +289,8 @@ async function floodControl(): Promise<string[]> {
         `time to complete: median ${(finish.median / 1000).toFixed(1)} s, max ${(finish.max / 1000).toFixed(1)} s (the model streams for ~8 s)`,
       `  busiest second: ${busiest} sends/edits/drafts (Telegram allows ~30)`,
     );
-  } finally {
-    await bot.stop();
-    await telegram.close();
-    await openai.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-  return lines;
+    return lines;
+  });
 }
 
 /** The store work of one turn (load, fit to budget, append two turns) on SQLite, for a chat with n messages so far. */

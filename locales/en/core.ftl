@@ -23,7 +23,7 @@ cmd-reset = Forget this chat's history
 ask-usage = Usage: /ask your question — for example: /ask why is the sky blue?
 reset-done = Done: I've forgotten this chat's history.
 unknown-command = I don't know that command. Send /help to see what I can do.
-not-text = I can only read text messages for now.
+not-text = I can read text messages, photos and image files — not this kind of message yet.
 
 error-auth = The AI service refused the bot's API key. The bot's owner needs to fix its configuration.
 error-quota = The AI service account has run out of credit. Please tell the bot's owner.

@@ -23,7 +23,7 @@ cmd-reset = 清除本聊天的历史记录
 ask-usage = 用法：/ask 你的问题 —— 例如：/ask 天空为什么是蓝色的？
 reset-done = 好的，我已清除本聊天的历史记录。
 unknown-command = 我不认识这个命令。发送 /help 查看我能做什么。
-not-text = 目前我只能阅读文字消息。
+not-text = 我能阅读文字消息、照片和图片文件，暂时还不能处理这类消息。
 
 error-auth = AI 服务拒绝了机器人的 API 密钥，需要机器人的管理者修正配置。
 error-quota = AI 服务账户余额已用完，请告知机器人的管理者。

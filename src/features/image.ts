@@ -14,6 +14,7 @@ import { imageInfo, type ImageMime } from "../ai/images.js";
 import { messageTokens } from "../ai/tokens.js";
 import { IpfsPinError, type PinResult } from "../ipfs/pin.js";
 import type { StreamTarget } from "../telegram/answer-stream.js";
+import { BodyTooLargeError, readBoundedBody } from "../util/bounded-body.js";
 
 export const imageFeature = new Composer<BotContext>();
 
@@ -215,34 +216,13 @@ export async function fetchImage(url: string, signal: AbortSignal, maxBytes = MA
     await response.body?.cancel().catch(() => undefined);
     throw new ImageAnswerError("download_failed", `image download failed: HTTP ${response.status}`);
   }
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new ImageAnswerError("too_big", `image of ${declared} bytes`);
-  }
-  if (!response.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = response.body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw new ImageAnswerError("too_big", `image over ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
+    return await readBoundedBody(response, maxBytes);
   } catch (err) {
-    if (err instanceof ImageAnswerError) throw err;
+    if (err instanceof BodyTooLargeError) throw new ImageAnswerError("too_big", `image over ${maxBytes} bytes`);
     if (signal.aborted) throw signal.reason;
     throw new ImageAnswerError("download_failed", combined.aborted ? "image download timed out" : "image download broke off");
-  } finally {
-    reader.releaseLock();
   }
-  return new Uint8Array(Buffer.concat(chunks, total));
 }
 
 /** "upload_photo" now and every few seconds until stopped; chat actions are best effort (no retries, no errors). */

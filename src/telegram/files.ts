@@ -4,6 +4,7 @@
  */
 import { GrammyError, type Api } from "grammy";
 import type { PhotoSize } from "grammy/types";
+import { BodyTooLargeError, readBoundedBody } from "../util/bounded-body.js";
 
 export type TelegramFileErrorReason = "too_big" | "not_found" | "download_failed" | "aborted";
 
@@ -92,39 +93,11 @@ export async function downloadTelegramFile(api: Api, fileId: string, opts: Downl
     if (response.status === 404) throw new TelegramFileError("not_found", "file not found on the Bot API server");
     throw new TelegramFileError("download_failed", `file download failed: HTTP ${response.status}`);
   }
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooBig();
-  }
-  if (response.body === null) return new Uint8Array(0);
-
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooBig();
-      }
-      chunks.push(value);
-    }
+    return await readBoundedBody(response, opts.maxBytes);
   } catch (err) {
-    if (err instanceof TelegramFileError) throw err;
+    if (err instanceof BodyTooLargeError) throw tooBig();
     if (aborted()) throw abortedError();
     throw new TelegramFileError("download_failed", "file download failed while reading the body");
-  } finally {
-    reader.releaseLock();
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
 }
