@@ -229,9 +229,15 @@ async function startWebhook(bot: Bot<BotContext>, config: Config, log: Logger): 
     server.once("error", reject);
     server.listen(config.webhook.port, resolve);
   });
-  await bot.api.setWebhook(config.webhook.url!, {
-    secret_token: secret,
-    allowed_updates: ["message", "edited_message", "callback_query", "my_chat_member"],
-  });
+  try {
+    await bot.api.setWebhook(config.webhook.url!, {
+      secret_token: secret,
+      allowed_updates: ["message", "edited_message", "callback_query", "my_chat_member"],
+    });
+  } catch (err) {
+    server.close();
+    if (err instanceof GrammyError) throw new StartupError(`WEBHOOK_URL was refused by Telegram: ${err.description}`);
+    throw err;
+  }
   return server;
 }

@@ -8,6 +8,9 @@ help = **What I can do**
     • Ask anything: in a private chat just write; in groups use /ask, mention me, or reply to my message.
     • Send a photo or an image file and I describe it; its caption is your question (in groups mention me or use /ask).
     • /image description: I draw a picture and pin it to IPFS.
+    • /weather city: the current weather there, from Open-Meteo (or just ask me about the weather).
+    • /tokens text (or as a reply to a message or photo): tokens, characters and estimated cost; -v shows each token.
+    • /usage: tokens and estimated cost so far, for you and for this chat.
     • /reset: forget this chat's history and start over.
     • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
     • /settings: model, shared or per-member history, and language for this chat (admins).

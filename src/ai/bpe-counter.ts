@@ -29,11 +29,16 @@ export interface BpeTables {
 }
 
 const NONE = -1;
+/** A pair that never merges: larger than every rank, so finding the lowest pair is one comparison per pair. */
+const NO_MERGE = 0x7fffffff;
 /** Pieces with more bytes than this merge with a heap instead of a linear scan. */
 const SCAN_LIMIT = 96;
 const DEFAULT_CACHE_SIZE = 20_000;
-/** Pair table: 2^20 slots (12 MB of Int32), cleared when 70 % full; pairs repeat a lot, so it rarely is. */
-const PAIR_BITS = 20;
+/**
+ * Pair table: 2^18 slots (3 MB), cleared when 70 % full. Real text uses a few tens of thousands of distinct pairs,
+ * and a table that fits in the CPU cache is what makes it fast.
+ */
+const PAIR_BITS = 18;
 const PAIR_SLOTS = 1 << PAIR_BITS;
 const PAIR_MAX_FILL = Math.floor(PAIR_SLOTS * 0.7);
 /** Pieces longer than this (in UTF-16 units) are not cached: they rarely repeat and would pin memory. */
@@ -46,14 +51,18 @@ export class BpeCounter {
   readonly #decoder: BpeTables["bytePairRankDecoder"];
   readonly #regex: RegExp;
   readonly #byteRank = new Int32Array(256).fill(NONE);
+  /** (byte << 8 | byte) → rank of that two-byte token, or NO_MERGE. */
+  readonly #bytePairs = new Int32Array(65536);
 
-  // Pair table: (left rank, right rank) → rank of the merged token, or NONE when the pair never merges.
-  readonly #pairLeft = new Int32Array(PAIR_SLOTS);
-  readonly #pairRight = new Int32Array(PAIR_SLOTS);
-  readonly #pairRank = new Int32Array(PAIR_SLOTS);
+  // Pair table: (left rank, right rank) → rank of the merged token, or NO_MERGE. Empty slots have left = NONE. One slot is
+  // three adjacent Int32 (left, right, rank) so a probe touches one cache line.
+  readonly #pairTable = new Int32Array(PAIR_SLOTS * 3);
   #pairFill = 0;
 
-  readonly #cache = new Map<string, number>();
+  // Piece → count, approximately LRU at a fraction of the cost: hits in `#old` move to `#young`; when `#young` is
+  // full it becomes `#old` and the previous old generation is dropped. At most 2 × cacheSize entries.
+  #young = new Map<string, number>();
+  #old = new Map<string, number>();
   readonly #cacheSize: number;
 
   // Scratch buffers reused by every merge (grown on demand).
@@ -67,7 +76,7 @@ export class BpeCounter {
     // Own copy: a shared global regex's lastIndex must not be disturbed by (or disturb) other users.
     this.#regex = new RegExp(tables.tokenSplitRegex.source, tables.tokenSplitRegex.flags.includes("g") ? tables.tokenSplitRegex.flags : `${tables.tokenSplitRegex.flags}g`);
     this.#cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
-    this.#pairLeft.fill(NONE);
+    this.#clearPairs();
   }
 
   /** Number of tokens in `text`. */
@@ -77,12 +86,7 @@ export class BpeCounter {
     let total = 0;
     let match: RegExpExecArray | null;
     while ((match = regex.exec(text)) !== null) {
-      const piece = match[0];
-      if (this.#byText.has(piece)) {
-        total++;
-        continue;
-      }
-      total += this.#countPiece(piece);
+      total += this.#countPiece(match[0]);
     }
     return total;
   }
@@ -107,23 +111,25 @@ export class BpeCounter {
   }
 
   clearCache(): void {
-    this.#cache.clear();
+    this.#young.clear();
+    this.#old.clear();
   }
 
   #countPiece(piece: string): number {
-    const cache = this.#cache;
-    const cached = cache.get(piece);
-    if (cached !== undefined) {
-      // Refresh: Map keeps insertion order, so the first key is always the least recently used.
-      cache.delete(piece);
-      cache.set(piece, cached);
-      return cached;
+    let n = this.#young.get(piece);
+    if (n !== undefined) return n;
+    n = this.#old.get(piece);
+    if (n === undefined) {
+      // The small recent-pieces map is checked before the 200k-entry vocabulary: it stays in the CPU cache.
+      n = this.#byText.has(piece) ? 1 : this.#merge(piece);
+      // Long pieces rarely repeat and would pin memory.
+      if (piece.length > CACHE_MAX_PIECE || this.#cacheSize <= 0) return n;
     }
-    const n = this.#merge(piece);
-    if (piece.length <= CACHE_MAX_PIECE && this.#cacheSize > 0) {
-      if (cache.size >= this.#cacheSize) cache.delete(cache.keys().next().value!);
-      cache.set(piece, n);
+    if (this.#young.size >= this.#cacheSize) {
+      this.#old = this.#young;
+      this.#young = new Map();
     }
+    this.#young.set(piece, n);
     return n;
   }
 
@@ -145,22 +151,26 @@ export class BpeCounter {
   #mergeScan(len: number): number {
     const parts = this.#parts;
     const pairs = this.#pairs;
+    const bytes = this.#bytes;
+    const bytePairs = this.#bytePairs;
     let n = len;
-    for (let i = 0; i < n - 1; i++) pairs[i] = this.#pair(parts[i]!, parts[i + 1]!);
+    // Every first pair is two single bytes: a dense 64K table answers those without hashing.
+    for (let i = 0; i < n - 1; i++) pairs[i] = bytePairs[(bytes[i]! << 8) | bytes[i + 1]!]!;
     for (;;) {
-      let best = NONE;
+      let best = NO_MERGE;
       let at = -1;
       for (let i = 0; i < n - 1; i++) {
         const r = pairs[i]!;
-        if (r !== NONE && (best === NONE || r < best)) {
+        if (r < best) {
           best = r;
           at = i;
         }
       }
       if (at < 0) break;
       parts[at] = best;
-      parts.copyWithin(at + 1, at + 2, n);
-      pairs.copyWithin(at, at + 1, n - 1);
+      // Plain loops: for a few dozen elements they beat copyWithin's call overhead several times over.
+      for (let i = at + 1; i < n - 1; i++) parts[i] = parts[i + 1]!;
+      for (let i = at; i < n - 2; i++) pairs[i] = pairs[i + 1]!;
       n--;
       if (at < n - 1) pairs[at] = this.#pair(best, parts[at + 1]!);
       if (at > 0) pairs[at - 1] = this.#pair(parts[at - 1]!, best);
@@ -224,12 +234,12 @@ export class BpeCounter {
       next[i] = i + 1 < len ? i + 1 : NONE;
       prev[i] = i - 1;
     }
-    // pairOf[i]: the rank currently expected for the pair starting at part i (NONE: no pair).
-    const pairOf = new Int32Array(len).fill(NONE);
+    // pairOf[i]: the rank currently expected for the pair starting at part i (NO_MERGE: none).
+    const pairOf = new Int32Array(len).fill(NO_MERGE);
     for (let i = 0; i < len - 1; i++) {
       const r = this.#pair(parts[i]!, parts[i + 1]!);
       pairOf[i] = r;
-      if (r !== NONE) push(r, i);
+      if (r !== NO_MERGE) push(r, i);
     }
     let count = len;
     while (size > 0) {
@@ -248,15 +258,15 @@ export class BpeCounter {
       if (after !== NONE) {
         const r = this.#pair(rank, parts[after]!);
         pairOf[pos] = r;
-        if (r !== NONE) push(r, pos);
+        if (r !== NO_MERGE) push(r, pos);
       } else {
-        pairOf[pos] = NONE;
+        pairOf[pos] = NO_MERGE;
       }
       const before = prev[pos]!;
       if (before >= 0) {
         const r = this.#pair(parts[before]!, rank);
         pairOf[before] = r;
-        if (r !== NONE) push(r, before);
+        if (r !== NO_MERGE) push(r, before);
       }
     }
     // Compact the survivors to the front, in order.
@@ -266,35 +276,40 @@ export class BpeCounter {
     return n;
   }
 
-  /** Rank of the token made of parts `left` and `right`, or NONE. */
+  /** Rank of the token made of parts `left` and `right`, or NO_MERGE. */
   #pair(left: number, right: number): number {
     // Multiplicative hashing of the two ranks; linear probing.
+    const table = this.#pairTable;
     let slot = (Math.imul(left, 0x9e3779b1) ^ Math.imul(right, 0x85ebca6b)) >>> (32 - PAIR_BITS);
-    const lefts = this.#pairLeft;
-    const rights = this.#pairRight;
     for (;;) {
-      const l = lefts[slot]!;
+      const at = slot * 3;
+      const l = table[at]!;
       if (l === NONE) break;
-      if (l === left && rights[slot] === right) return this.#pairRank[slot]!;
+      if (l === left && table[at + 1] === right) return table[at + 2]!;
       slot = (slot + 1) & (PAIR_SLOTS - 1);
     }
     const rank = this.#lookupConcat(left, right);
     if (this.#pairFill >= PAIR_MAX_FILL) {
-      lefts.fill(NONE);
-      this.#pairFill = 0;
+      this.#clearPairs();
       return rank;
     }
-    lefts[slot] = left;
-    rights[slot] = right;
-    this.#pairRank[slot] = rank;
+    const at = slot * 3;
+    table[at] = left;
+    table[at + 1] = right;
+    table[at + 2] = rank;
     this.#pairFill++;
     return rank;
+  }
+
+  #clearPairs(): void {
+    this.#pairTable.fill(NONE);
+    this.#pairFill = 0;
   }
 
   #lookupConcat(left: number, right: number): number {
     const byBytes = (this.#byBytes ??= this.#buildByteMap());
     const key = this.#tokenKey(left) + this.#tokenKey(right);
-    return byBytes.get(key) ?? NONE;
+    return byBytes.get(key) ?? NO_MERGE;
   }
 
   #keys: string[] = [];
@@ -326,6 +341,9 @@ export class BpeCounter {
       const rank = map.get(String.fromCharCode(b));
       if (rank === undefined) throw new Error(`bpe-counter: byte ${b} is not in the vocabulary`);
       this.#byteRank[b] = rank;
+    }
+    for (let a = 0; a < 256; a++) {
+      for (let b = 0; b < 256; b++) this.#bytePairs[(a << 8) | b] = map.get(String.fromCharCode(a, b)) ?? NO_MERGE;
     }
   }
 

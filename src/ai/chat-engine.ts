@@ -61,7 +61,12 @@ export class ChatEngine {
         if (event.type === "text") content += event.delta;
         yield event;
       }
-      if (calls.size === 0 || lastRound) return;
+      if (calls.size === 0) return;
+      if (lastRound) {
+        // Told "none" and still only calling tools: without this the user would get no answer and no note at all.
+        if (!content.trim()) throw new ModelError("bad_request", `the model kept calling tools after ${round} rounds`);
+        return;
+      }
 
       const toolCalls = calls.calls();
       messages.push({

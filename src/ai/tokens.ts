@@ -12,6 +12,7 @@
 import { createRequire } from "node:module";
 import type { GptEncoding } from "gpt-tokenizer/GptEncoding";
 import { encodingForModel, type EncodingName } from "./models.js";
+import { BpeCounter, type BpeTables } from "./bpe-counter.js";
 
 export type { EncodingName } from "./models.js";
 
@@ -40,8 +41,17 @@ interface BytePairCore {
 
 const utf8 = new TextEncoder();
 
+function bpeTablesOf(core: unknown): BpeTables | undefined {
+  const c = core as Partial<BpeTables> | undefined;
+  return Array.isArray(c?.bytePairRankDecoder) && c.tokenSplitRegex instanceof RegExp && c.bytePairStringRankEncoder instanceof Map
+    ? (c as BpeTables)
+    : undefined;
+}
+
 class GptTokenizer implements Tokenizer {
   private readonly core: BytePairCore | undefined;
+  /** Counting is the hot path (history budgets, /tokens): a faster exact counter on the same tables (bpe-counter.ts). */
+  private readonly counter: BpeCounter | undefined;
 
   constructor(
     readonly encoding: EncodingName,
@@ -49,10 +59,17 @@ class GptTokenizer implements Tokenizer {
   ) {
     const core = (api as unknown as { bytePairEncodingCoreProcessor?: Partial<BytePairCore> }).bytePairEncodingCoreProcessor;
     this.core = typeof core?.tryDecodeToken === "function" ? (core as BytePairCore) : undefined;
+    const tables = bpeTablesOf(core);
+    this.counter = tables ? new BpeCounter(tables) : undefined;
   }
 
   countTokens(text: string): number {
-    return this.api.countTokens(text, PLAIN_TEXT);
+    return this.counter ? this.counter.count(text) : this.api.countTokens(text, PLAIN_TEXT);
+  }
+
+  /** Builds the counter's byte table now (a few hundred ms) instead of during the first answer. */
+  warm(): void {
+    this.countTokens("é一");
   }
 
   encode(text: string): number[] {
@@ -128,6 +145,7 @@ export async function loadEncoding(name: EncodingName): Promise<Tokenizer> {
         const existing = loaded.get(name);
         if (existing) return existing;
         const tokenizer = new GptTokenizer(name, api);
+        tokenizer.warm();
         loaded.set(name, tokenizer);
         return tokenizer;
       },

@@ -12,6 +12,9 @@ import { settingsFeature } from "./settings.js";
 import { fallbackFeature } from "./fallback.js";
 import { imageFeature } from "./image.js";
 import { photoFeature } from "./photo.js";
+import { weatherFeature } from "./weather.js";
+import { tokensFeature } from "./tokens.js";
+import { usageFeature } from "./usage.js";
 
 export const features: Composer<BotContext>[] = [
   startFeature,
@@ -19,6 +22,9 @@ export const features: Composer<BotContext>[] = [
   systemFeature,
   settingsFeature,
   imageFeature,
+  weatherFeature,
+  tokensFeature,
+  usageFeature,
   // Before ask: `/ask` on or replying to a picture goes to the vision model.
   photoFeature,
   askFeature,
@@ -27,7 +33,7 @@ export const features: Composer<BotContext>[] = [
 ];
 
 /** Commands for the menu (setMyCommands), in order; descriptions come from the locale key `cmd-<name>`. */
-export const menuCommands: string[] = ["start", "help", "ask", "image", "reset"];
+export const menuCommands: string[] = ["start", "help", "ask", "image", "weather", "tokens", "usage", "reset"];
 
 /** Commands only admins can use: in the menu of private chats (the user is their own admin) and of group admins. */
 export const adminMenuCommands: string[] = ["system", "settings"];

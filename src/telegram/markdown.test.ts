@@ -3,6 +3,7 @@ import type { MessageEntity } from "grammy/types";
 import type { FormattedText } from "./formatted-text.js";
 import { checkEntities, isAllowedLinkUrl } from "./entity-check.js";
 import { markdownToEntities } from "./markdown.js";
+import { rng } from "../../test/helpers/random.js";
 
 /** Entities as [type, covered text] pairs: what a reader sees. */
 function spans(ft: FormattedText): [string, string][] {
@@ -13,18 +14,6 @@ function convert(markdown: string, partial = false): FormattedText {
   const ft = markdownToEntities(markdown, { partial });
   expect(checkEntities(ft), `${JSON.stringify(markdown)} → ${JSON.stringify(ft)}`).toBeNull();
   return ft;
-}
-
-/** Deterministic PRNG (mulberry32) so property tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ANSWER_EN = `# Sorting in TypeScript

@@ -4,18 +4,7 @@ import { MESSAGE_LIMIT, type FormattedText } from "./formatted-text.js";
 import { checkEntities } from "./entity-check.js";
 import { markdownToEntities } from "./markdown.js";
 import { splitFormatted, utf16Safe } from "./split.js";
-
-/** Deterministic PRNG (mulberry32) so property tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../../test/helpers/random.js";
 
 const WORDS = ["the", "model", "answer", "stream", "Telegram", "entity", "split", "中文", "测试", "😀", "ok", "a"];
 

@@ -1,0 +1,18 @@
+import o200k from "gpt-tokenizer/encoding/o200k_base";
+import { BpeCounter, type BpeTables } from "../src/ai/bpe-counter.js";
+import { buildBenchText } from "./tokenizer.js";
+const core = (o200k as unknown as { bytePairEncodingCoreProcessor: BpeTables }).bytePairEncodingCoreProcessor;
+const c = new BpeCounter(core, { cacheSize: 0 });
+const text = buildBenchText(1_000_000);
+const zh = text.split("\n\n").filter((p) => /\p{Script=Han}/u.test(p)).join("\n\n");
+c.count(zh); c.count(zh);
+const re = new RegExp(core.tokenSplitRegex.source, "gu");
+const pieces: string[] = []; let m; while ((m = re.exec(zh)) !== null) pieces.push(m[0]);
+const t = (name: string, f: () => void) => { const ms: number[] = []; for (let i = 0; i < 7; i++) { const s = performance.now(); f(); ms.push(performance.now() - s); } ms.sort((a, b) => a - b); console.log(name, ms[0]!.toFixed(1), ms[3]!.toFixed(1)); };
+t("regex", () => { re.lastIndex = 0; let n = 0; while (re.exec(zh) !== null) n++; });
+t("count no cache", () => c.count(zh));
+t("pieces no cache", () => { let n = 0; for (const p of pieces) n += c.count(p); });
+const long = pieces.filter((p) => !core.bytePairStringRankEncoder.has(p));
+console.log("pieces", pieces.length, "merged", long.length, "avg len", long.reduce((s, p) => s + p.length, 0) / long.length);
+console.log("misses total", (globalThis as any).MISS);
+(globalThis as any).MISS = 0; c.count(zh); console.log("misses in one more run", (globalThis as any).MISS);

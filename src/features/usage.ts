@@ -1,0 +1,49 @@
+import { Composer } from "grammy";
+import type { BotContext } from "../bot/context.js";
+import { replyMarkdown } from "../bot/reply.js";
+import { formatUsd } from "../ai/pricing.js";
+import type { UsageRecord, UsageSummary } from "../storage/usage.js";
+
+/**
+ * /usage: what you and this chat have spent today, this month and in total (UTC days and months), as recorded by
+ * answerQuestion and /image. In a private chat "you" and "this chat" are the same thing, so it is shown once.
+ */
+export const usageFeature = new Composer<BotContext>();
+
+usageFeature.command("usage", async (ctx) => {
+  const usage = ctx.deps.usage;
+  const mine = ctx.from ? await usage.get({ userId: ctx.from.id }) : undefined;
+  const chat = ctx.chat.type === "private" && mine ? undefined : await usage.get({ chatId: ctx.chat.id });
+  const blocks: string[] = [];
+  if (mine) blocks.push(summary(ctx, ctx.t("usage-you"), mine));
+  if (chat) blocks.push(summary(ctx, ctx.t("usage-chat"), chat));
+  blocks.push(ctx.t("usage-footnote"));
+  await replyMarkdown(ctx, blocks.join("\n\n"));
+});
+
+function summary(ctx: BotContext, title: string, s: UsageSummary): string {
+  return [
+    `**${title}**`,
+    line(ctx, ctx.t("usage-today"), s.today),
+    line(ctx, ctx.t("usage-month"), s.month),
+    line(ctx, ctx.t("usage-total"), s.total),
+  ].join("\n");
+}
+
+function line(ctx: BotContext, period: string, r: UsageRecord): string {
+  if (r.calls === 0) return ctx.t("usage-line-none", { period });
+  const tokens = r.promptTokens + r.completionTokens;
+  // Calls of models without a known price add nothing to the cost, so it is then a lower bound.
+  const cost = r.unpricedCalls > 0 ? ctx.t("usage-cost-at-least", { cost: formatUsd(r.costUsd) }) : formatUsd(r.costUsd);
+  const text = ctx.t(r.cachedTokens > 0 ? "usage-line-cached" : "usage-line", {
+    period,
+    tokens: fmt(tokens),
+    prompt: fmt(r.promptTokens),
+    cached: fmt(r.cachedTokens),
+    completion: fmt(r.completionTokens),
+    cost,
+  });
+  return r.images > 0 ? `${text}${ctx.t("usage-images", { images: r.images })}` : text;
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
