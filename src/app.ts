@@ -3,7 +3,7 @@
  * it in-process against the local test servers exactly the same way.
  */
 import { createServer, type Server } from "node:http";
-import { GrammyError, HttpError, webhookCallback } from "grammy";
+import { Api, GrammyError, HttpError, webhookCallback } from "grammy";
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import OpenAI from "openai";
 import type { Config } from "./config.js";
@@ -160,15 +160,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       log.info({ reason }, "stopping: finishing answers in flight");
       const graceTimer = setTimeout(() => shutdown.abort(new Error("shutdown")), gracePeriodMs);
       try {
-        if (runner?.isRunning()) await runner.stop();
+        // The runner's stop() also waits out its reconnect back-off, which grows to minutes while the Bot API is
+        // unreachable; updates in flight are awaited below anyway, so give it a few seconds at most.
+        if (runner?.isRunning()) await Promise.race([runner.stop(), new Promise((r) => setTimeout(r, 5000).unref())]);
         if (server) await new Promise<void>((r) => server!.close(() => r()));
         // Bounded: answers are aborted at the grace period and finish within moments; a handler stuck beyond
         // that does not keep the process alive.
         await Promise.race([idle(), new Promise((r) => setTimeout(r, gracePeriodMs + 10_000).unref())]);
         if (runner && lastUpdateId >= 0) {
           // Confirm what was handled; the runner would only do so with its next getUpdates call.
-          await bot.api
-            .getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 })
+          // Without retries and bounded: an unreachable Bot API must not hold the shutdown.
+          await new Api(config.telegram.token, { apiRoot: config.telegram.apiRoot })
+            .getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 }, AbortSignal.timeout(5000) as Parameters<Api["getUpdates"]>[1])
             .catch((err: unknown) => log.warn({ err }, "could not confirm handled updates"));
         }
       } finally {
