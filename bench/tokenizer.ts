@@ -15,6 +15,7 @@ import o200k, { clearMergeCache, countTokens } from "gpt-tokenizer/encoding/o200
 import { getEncoding } from "js-tiktoken";
 import { get_encoding } from "tiktoken";
 import { BpeCounter, type BpeTables } from "../src/ai/bpe-counter.js";
+import { rng } from "../test/helpers/random.js";
 
 export interface Result {
   name: string;
@@ -47,18 +48,6 @@ const CHINESE_WORDS = (
   "人工智能 机器学习 自然语言 处理 开发者 开源 项目 机器人 助手 看了 山和海 也看了 人山 人海 春天 夏天 秋天 冬天"
 ).split(" ");
 const CHINESE_PUNCT = ["，", "。", "！", "？", "、", "：", "；"];
-
-/** mulberry32: small, fast, and the same sequence everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** About `targetBytes` of UTF-8: alternating English and Chinese paragraphs, with numbers, code and made-up words. */
 export function buildBenchText(targetBytes = 1_000_000, seed = 20261125): string {

@@ -8,6 +8,7 @@ import cl100k from "gpt-tokenizer/encoding/cl100k_base";
 import r50k from "gpt-tokenizer/encoding/r50k_base";
 import { get_encoding as getWasmEncoding } from "tiktoken";
 import { BpeCounter, type BpeTables } from "./bpe-counter.js";
+import { rng as prng } from "../../test/helpers/random.js";
 
 type Name = "o200k_base" | "cl100k_base" | "r50k_base";
 const gpt = { o200k_base: o200k, cl100k_base: cl100k, r50k_base: r50k };
@@ -24,18 +25,6 @@ const counters: Record<Name, BpeCounter> = {
   r50k_base: new BpeCounter(tablesOf("r50k_base"), { cacheSize: 64 }),
 };
 const NAMES = Object.keys(counters) as Name[];
-
-/** mulberry32, so a failure can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ENGLISH = "the quick brown fox jumps over lazy dog I'm don't they'll HTTP JSONParser camelCase snake_case 3.14 1234567 e.g. U.S.A".split(" ");
 const CHINESE = "看了 山和海 也看了 人山和人海 我们 今天 天气 怎么样 东京 北京 人工智能 令牌 計算 機器 こんにちは 안녕".split(" ");

@@ -18,20 +18,9 @@ import {
   tokenPieces,
 } from "./tokens.js";
 import { contextWindowForModel, encodingForModel, type EncodingName } from "./models.js";
+import { rng as prng } from "../../test/helpers/random.js";
 
 const CHINESE = "看了山和海，也看了人山和人海。";
-
-/** Deterministic PRNG (mulberry32) so a failure can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   "the", " quick", " brown fox", " jumps", "Hello, world!", "don't", "I'm", " 12345", "3.14159", "e.g.", "OpenAI's",

@@ -9,7 +9,7 @@ import type { Message, MessageEntity } from "grammy/types";
 import {
   BodyTooLargeError,
   closeServer,
-  listenOnLoopback,
+  startFake,
   multipartBoundary,
   parseMultipart,
   readBody,
@@ -1634,17 +1634,6 @@ export function autoEntities(text: string): MessageEntity[] {
 
 /** Starts the fake Bot API on 127.0.0.1 with a random port. */
 export async function startBotApiServer(opts: BotApiServerOptions = {}): Promise<BotApiServer> {
-  const ref: { instance?: BotApiServer } = {};
-  const { server, origin } = await listenOnLoopback((req, res) => {
-    const instance = ref.instance;
-    if (!instance) {
-      res.statusCode = 503;
-      res.end();
-      return;
-    }
-    instance.handle(req, res);
-  });
-  ref.instance = new BotApiServer(server, origin, opts);
-  return ref.instance;
+  return startFake((server, origin) => new BotApiServer(server, origin, opts));
 }
 

@@ -122,6 +122,26 @@ export async function listenOnLoopback(
   return { server, origin: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * Starts a fake server object on loopback: `create` gets the listening server and its origin; requests arriving
+ * before the object exists (none should) get a 503.
+ */
+export async function startFake<T extends { handle(req: IncomingMessage, res: ServerResponse): void }>(
+  create: (server: Server, origin: string) => T,
+): Promise<T> {
+  let instance: T | undefined;
+  const { server, origin } = await listenOnLoopback((req, res) => {
+    if (!instance) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    instance.handle(req, res);
+  });
+  instance = create(server, origin);
+  return instance;
+}
+
 /** Stops listening and drops every open connection, so close() never waits for keep-alive sockets. */
 export async function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { deflateSync } from "node:zlib";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
-import { closeServer, listenOnLoopback, readBody, sendJson } from "./http-util.js";
+import { closeServer, startFake, readBody, sendJson } from "./http-util.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -672,16 +672,5 @@ export function solidPng(size: { width: number; height: number }, seed = ""): Ui
 
 /** Starts the fake OpenAI API on 127.0.0.1 with a random port; `baseURL` ends in /v1. */
 export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise<OpenAIServer> {
-  const ref: { instance?: OpenAIServer } = {};
-  const { server, origin } = await listenOnLoopback((req, res) => {
-    const instance = ref.instance;
-    if (!instance) {
-      res.statusCode = 503;
-      res.end();
-      return;
-    }
-    instance.handle(req, res);
-  });
-  ref.instance = new OpenAIServer(server, origin, opts);
-  return ref.instance;
+  return startFake((server, origin) => new OpenAIServer(server, origin, opts));
 }
