@@ -129,17 +129,17 @@ export async function listenOnLoopback(
 export async function startFake<T extends { handle(req: IncomingMessage, res: ServerResponse): void }>(
   create: (server: Server, origin: string) => T,
 ): Promise<T> {
-  let instance: T | undefined;
+  const ref: { instance?: T } = {};
   const { server, origin } = await listenOnLoopback((req, res) => {
-    if (!instance) {
+    if (!ref.instance) {
       res.statusCode = 503;
       res.end();
       return;
     }
-    instance.handle(req, res);
+    ref.instance.handle(req, res);
   });
-  instance = create(server, origin);
-  return instance;
+  ref.instance = create(server, origin);
+  return ref.instance;
 }
 
 /** Stops listening and drops every open connection, so close() never waits for keep-alive sockets. */
