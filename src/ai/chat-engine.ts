@@ -10,6 +10,7 @@ import type {
   ChatCompletionToolChoiceOption,
 } from "openai/resources/chat/completions";
 import type { Logger } from "../logger.js";
+import { APIError } from "openai";
 import { ModelError, toModelError } from "./errors.js";
 import { ToolCallAccumulator } from "./tool-calls.js";
 import { runToolCall, toOpenAITools, type Tool } from "./tools/tool.js";
@@ -43,6 +44,7 @@ export interface ChatEngineOptions {
 
 export class ChatEngine {
   private readonly maxToolRounds: number;
+  private readonly compat: Compat = { maxTokensField: "max_completion_tokens", streamUsage: true, tools: true };
 
   constructor(private readonly opts: ChatEngineOptions) {
     this.maxToolRounds = opts.maxToolRounds ?? 4;
@@ -88,6 +90,47 @@ export class ChatEngine {
     }
   }
 
+  /** Starts the stream, stepping down to what an older compatible server accepts when it names a field it refuses. */
+  private async create(
+    req: ChatRequest,
+    messages: ChatCompletionMessageParam[],
+    tools: Tool[],
+    toolChoice: ChatCompletionToolChoiceOption | undefined,
+    signal: AbortSignal,
+  ) {
+    for (let attempt = 0; ; attempt++) {
+      const { maxTokensField, streamUsage } = this.compat;
+      const withTools = tools.length > 0 && this.compat.tools;
+      try {
+        return await this.opts.openai.chat.completions.create(
+          {
+            model: req.model,
+            messages,
+            stream: true,
+            ...(streamUsage ? { stream_options: { include_usage: true } } : {}),
+            ...(maxTokensField === "max_tokens" ? { max_tokens: req.maxTokens } : { max_completion_tokens: req.maxTokens }),
+            ...(withTools ? { tools: toOpenAITools(tools), tool_choice: toolChoice } : {}),
+          },
+          { signal },
+        );
+      } catch (err) {
+        const field = refusedField(err);
+        if (!field || attempt >= 3) throw err;
+        if (field === "maxTokensField") {
+          if (maxTokensField === "max_tokens") throw err;
+          this.compat.maxTokensField = "max_tokens";
+        } else if (field === "streamUsage") {
+          if (!streamUsage) throw err;
+          this.compat.streamUsage = false;
+        } else {
+          if (!withTools) throw err;
+          this.compat.tools = false;
+        }
+        this.opts.log?.warn({ field }, "the model server refused a request field; leaving it out from now on");
+      }
+    }
+  }
+
   /** One streamed call. Yields text and usage; fills `calls` with the tool calls the model made. */
   private async *call(
     req: ChatRequest,
@@ -112,17 +155,7 @@ export class ChatEngine {
     try {
       if (req.signal?.aborted) throw toModelError(req.signal.reason, { aborted: true });
       arm();
-      const stream = await this.opts.openai.chat.completions.create(
-        {
-          model: req.model,
-          messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          max_completion_tokens: req.maxTokens,
-          ...(tools.length > 0 ? { tools: toOpenAITools(tools), tool_choice: toolChoice } : {}),
-        },
-        { signal: controller.signal },
-      );
+      const stream = await this.create(req, messages, tools, toolChoice, controller.signal);
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
         arm();
         const choice = chunk.choices[0];
@@ -156,6 +189,26 @@ export class ChatEngine {
     if (finish === "content_filter") throw new ModelError("refused", "the answer was stopped by the content filter");
     yield { type: "finish", reason: finish };
   }
+}
+
+/**
+ * Request fields that not every OpenAI-compatible server knows. A server that refuses one by name (400) gets the
+ * request again without it, and this engine leaves it out from then on.
+ */
+interface Compat {
+  /** Older servers know only max_tokens (deprecated at OpenAI, refused by its reasoning models). */
+  maxTokensField: "max_completion_tokens" | "max_tokens";
+  streamUsage: boolean;
+  tools: boolean;
+}
+
+function refusedField(err: unknown): keyof Compat | undefined {
+  if (!(err instanceof APIError) || err.status !== 400) return undefined;
+  const text = `${err.message} ${JSON.stringify(err.error ?? "")}`;
+  if (/max_completion_tokens/.test(text)) return "maxTokensField";
+  if (/stream_options|include_usage/.test(text)) return "streamUsage";
+  if (/\btools?\b|tool_choice|function/i.test(text) && /not support|unsupported|unrecognized|unknown|extra/i.test(text)) return "tools";
+  return undefined;
 }
 
 function statusFor(tools: Tool[], call: { name: string; arguments: string }, language?: string): string | undefined {
