@@ -53,6 +53,9 @@ export class ChatEngine {
   async *stream(req: ChatRequest): AsyncGenerator<ChatEvent, void, undefined> {
     const messages = [...req.messages];
     const tools = req.tools ?? [];
+    // The end of the text yielded so far: a round's text that follows an earlier round's ("Let me check." then the
+    // answer) starts a new paragraph instead of running on in the same sentence.
+    let shownTail = "";
     for (let round = 0; ; round++) {
       const lastRound = round >= this.maxToolRounds;
       const toolChoice: ChatCompletionToolChoiceOption | undefined =
@@ -60,7 +63,13 @@ export class ChatEngine {
       const calls = new ToolCallAccumulator();
       let content = "";
       for await (const event of this.call(req, messages, tools, toolChoice, calls)) {
-        if (event.type === "text") content += event.delta;
+        if (event.type === "text") {
+          if (content === "" && shownTail.trim() !== "" && !shownTail.endsWith("\n\n")) {
+            yield { type: "text", delta: shownTail.endsWith("\n") ? "\n" : "\n\n" };
+          }
+          content += event.delta;
+          shownTail = (shownTail + event.delta).slice(-2);
+        }
         yield event;
       }
       if (calls.size === 0) return;

@@ -151,7 +151,8 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         signal: controller.signal,
         tools: q.tools,
         toolChoice: q.toolChoice,
-        language: ctx.from?.language_code,
+        // The chat's language (/settings) wins, as for every other text the bot writes (tool statuses, place names).
+        language: settings.language ?? ctx.from?.language_code,
       })) {
         if (event.type === "text" || event.type === "status") yield event;
         else if (event.type === "usage") usage.push(event);

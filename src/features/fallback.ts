@@ -11,3 +11,6 @@ privateChat.on("message:entities:bot_command", (ctx) => replyMarkdown(ctx, ctx.t
 privateChat.on(["message:sticker", "message:voice", "message:video", "message:audio", "message:location"], (ctx) =>
   replyMarkdown(ctx, ctx.t("not-text")),
 );
+
+// A button press nobody handled (an old keyboard, a feature since removed): answer it so its spinner stops.
+fallbackFeature.on("callback_query", (ctx) => ctx.answerCallbackQuery());

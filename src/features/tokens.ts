@@ -6,6 +6,7 @@ import { encodingForModel } from "../ai/models.js";
 import { countTokens, encode, loadEncoding, tokenPieces } from "../ai/tokens.js";
 import { imageTokens } from "../ai/image-tokens.js";
 import { estimateCost, formatUsd, PRICES_AS_OF } from "../ai/pricing.js";
+import { effectiveModel } from "./settings.js";
 
 /** The notes' example is GPT-3's encoding; shown beside the chat model's for comparison. */
 const GPT3_ENCODING = "r50k_base";
@@ -25,10 +26,12 @@ tokensFeature.command("tokens", async (ctx) => {
   const showPieces = PIECES_FLAG.test(args);
   if (showPieces) args = args.replace(PIECES_FLAG, "").trim();
 
-  const settings = await ctx.deps.settings.get(ctx.chat.id);
-  const model = settings.model ?? ctx.deps.config.openai.model;
+  // The model answers actually use: a /settings choice no longer in ALLOWED_MODELS falls back to OPENAI_MODEL.
+  const model = effectiveModel(ctx, await ctx.deps.settings.get(ctx.chat.id));
   const encoding = encodingForModel(model);
-  const reply = ctx.msg.reply_to_message;
+  // In a forum topic every message "replies" to the topic's service message; that is not a message to count.
+  const msg = ctx.msg;
+  const reply = msg.is_topic_message && msg.reply_to_message?.message_id === msg.message_thread_id ? undefined : msg.reply_to_message;
 
   const text = args || (reply ? (reply.text ?? reply.caption ?? "") : "");
   const photo = !args && reply ? largestPhoto(reply) : undefined;

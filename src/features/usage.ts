@@ -2,11 +2,13 @@ import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { formatUsd } from "../ai/pricing.js";
+import { describeBudget } from "../bot/limits.js";
 import type { UsageRecord, UsageSummary } from "../storage/usage.js";
 
 /**
  * /usage: what you and this chat have spent today, this month and in total (UTC days and months), as recorded by
- * answerQuestion and /image. In a private chat "you" and "this chat" are the same thing, so it is shown once.
+ * answerQuestion and /image, and what is left of today's budgets when any is configured. In a private chat "you"
+ * and "this chat" are the same thing, so it is shown once.
  */
 export const usageFeature = new Composer<BotContext>();
 
@@ -17,6 +19,9 @@ usageFeature.command("usage", async (ctx) => {
   const blocks: string[] = [];
   if (mine) blocks.push(summary(ctx, ctx.t("usage-you"), mine));
   if (chat) blocks.push(summary(ctx, ctx.t("usage-chat"), chat));
+  // What is left of today's budgets (when DAILY_* limits are configured), so nobody runs into them blind.
+  const budget = await describeBudget(ctx);
+  if (budget) blocks.push(budget);
   blocks.push(ctx.t("usage-footnote"));
   await replyMarkdown(ctx, blocks.join("\n\n"));
 });

@@ -119,6 +119,8 @@ class AnswerStream {
   async run(events: AsyncIterable<AnswerEvent>): Promise<StreamOutcome> {
     const typing = this.keepTyping();
     const pump = this.pump();
+    // Awaited below; until then a failure must not count as an unhandled rejection.
+    pump.catch(() => undefined);
     let error: unknown;
     let aborted = false;
     try {

@@ -154,6 +154,11 @@ describe("daily budgets", () => {
     } as unknown as BotContext;
     expect(await budgetStatus(ctx)).toMatchObject({ user: { tokens: { limit: 1000, used: 800, left: 200 } }, exempt: false });
     expect(await describeBudget(ctx)).toMatch(/^\*\*Today's budget\*\*\nYou: 200 of 1,000 tokens left\nThis chat: \$0\.\d{4} of \$0\.0010 left\nRenews at 00:00 UTC \(in 13 h 59 min\)\.$/);
+    // …and /usage itself shows what is left, not only what was spent.
+    await say(h, { chat: chat.id, from: user, text: "/usage" });
+    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toMatch(
+      /\n\nToday's budget\nYou: 200 of 1,000 tokens left\nThis chat: \$0\.\d{4} of \$0\.0010 left\nRenews at 00:00 UTC \(in 13 h 59 min\)\.\n\n/,
+    );
 
     advance(24 * 60 * 60 * 1000);
     expect(await budgetStatus(ctx)).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });

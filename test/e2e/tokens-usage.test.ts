@@ -92,6 +92,23 @@ describe("/tokens", () => {
     expect(reply).toContain(`high detail: 1,105 tokens, ${preciseUsd((1105 * inputPrice()) / 1e6)}`);
   });
 
+  it("counts for the model answers use: a chat's choice no longer in ALLOWED_MODELS falls back", async () => {
+    const { user, chat } = newPrivateChat(h);
+    // Chosen earlier with /settings; the operator has since removed it from ALLOWED_MODELS.
+    await h.app.deps.settings.update(chat.id, { model: "gpt-4" });
+    await say(h, { chat: chat.id, from: user, text: "/tokens hello" });
+    expect(lastReply(chat.id)).toContain(`Tokens: 1 (${h.config.openai.model}, o200k_base)`);
+  });
+
+  it("in a forum topic, does not count the topic's opening message every message points at", async () => {
+    const { user, chat } = newGroup(h, { is_forum: true });
+    const opening = h.telegram.userSends({ chat: chat.id, from: user, text: "Topic: tokens" });
+    await h.app.whenHandled(h.app.handled + 1);
+    const thread = opening.message_id;
+    await say(h, { chat: chat.id, from: user, text: "/tokens", threadId: thread, replyTo: thread });
+    expect(lastReply(chat.id)).toMatch(/^Usage: \/tokens/);
+  });
+
   it("explains itself without text, in the user's language", async () => {
     const { user, chat } = newPrivateChat(h, { language_code: "zh-hans" });
     await say(h, { chat: chat.id, from: user, text: "/tokens" });

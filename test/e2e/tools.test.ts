@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { botText, chatCalls, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+import { botText, chatCalls, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
 import { startOpenMeteoServer, syntheticWeather, GAZETTEER, type OpenMeteoServer } from "../servers/open-meteo.js";
 import { echoScript, type ChatRequestBody } from "../servers/openai.js";
 import { createWeatherClient } from "../../src/ai/tools/weather.js";
@@ -93,6 +93,20 @@ describe("/weather", () => {
     expect(toolResults(fourth!)[0]!.content).toMatchObject({ location: "北京, 中国", temperature: weatherAt("Beijing").temperature });
     expect(h.telegram.botMessages(chat.id).map((m) => m.text)).toEqual(["东京天气不错。", "北京晴。"]);
   });
+
+  it("shows the status in the chat's chosen language, not the member's", async () => {
+    const { user, chat } = newGroup(h, {}, { language_code: "en" });
+    await h.app.deps.settings.update(chat.id, { language: "zh" });
+    const callsFrom = h.telegram.calls.length;
+    const meteoFrom = meteo.requests.length;
+    h.openai.enqueue({ toolCalls: [call("c_zh", '{"location":"Tokyo"}')] }, { text: "东京：晴。", firstDelayMs: 400 });
+    await say(h, { chat: chat.id, from: user, text: "/weather Tokyo" });
+    const shown = chatCalls(h, chat.id, callsFrom).map((c) => String(c.params.text));
+    expect(shown.some((t) => t.includes("正在查询Tokyo的天气…"))).toBe(true);
+    expect(shown.some((t) => t.includes("Checking the weather"))).toBe(false);
+    expect(meteo.requests.slice(meteoFrom).find((r) => r.service === "geocoding")?.query.language).toBe("zh");
+    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("东京：晴。");
+  });
 });
 
 describe("weather in a plain question", () => {
@@ -129,6 +143,20 @@ describe("weather in a plain question", () => {
     const drafts = chatCalls(h, chat.id, callsFrom).filter((c) => c.method === "sendMessageDraft").map((c) => String(c.params.text));
     expect(drafts.some((t) => t.includes("San Francisco…") && t.includes("Tokyo…") && t.includes("Paris…"))).toBe(true);
     expect(botText(h, chat.id)).toBe("San Francisco is cool, Tokyo mild, Paris grey.");
+  });
+
+  it("starts a new paragraph when the answer continues after text the model wrote before its tool call", async () => {
+    const { user, chat } = newPrivateChat(h);
+    const from = h.openai.chatRequests().length;
+    h.openai.enqueue(
+      { text: "Let me check.", toolCalls: [call("c_pre", '{"location":"Tokyo"}')] },
+      { text: "Tokyo is mild today." },
+    );
+    await say(h, { chat: chat.id, from: user, text: "Weather in Tokyo?" });
+    // The model's own message keeps exactly what it wrote; the user reads two paragraphs, not one run-on line.
+    const assistant = requestsSince(from)[1]!.messages.find((m) => m.role === "assistant" && Array.isArray(m.tool_calls));
+    expect(assistant!.content).toBe("Let me check.");
+    expect(botText(h, chat.id)).toBe("Let me check.\n\nTokyo is mild today.");
   });
 
   it("tells the model when a place does not exist", async () => {
