@@ -5,3 +5,5 @@ weather-usage = Usage: /weather city — for example: /weather Tokyo or /weather
 weather-place-too-long = That place name is too long (at most {$max} characters).
 # The question sent to the model in the user's language.
 weather-question = What's the weather in {$place} right now?
+# Shown while the weather tool runs; the answer replaces it.
+weather-status = Checking the weather in {$location}…

@@ -13,7 +13,7 @@ import type { Logger } from "../logger.js";
 import { APIError } from "openai";
 import { ModelError, toModelError } from "./errors.js";
 import { ToolCallAccumulator } from "./tool-calls.js";
-import { runToolCall, toOpenAITools, type Tool } from "./tools/tool.js";
+import { runToolCall, toOpenAITools, type Tool, type Translate } from "./tools/tool.js";
 
 export type ChatEvent =
   | { type: "text"; delta: string }
@@ -29,8 +29,10 @@ export interface ChatRequest {
   tools?: Tool[];
   /** "required" forces a tool call in the first round (e.g. /weather); later rounds are "auto". */
   toolChoice?: "auto" | "required";
-  /** The user's language, for tool statuses. */
+  /** The chat's language, for tools (e.g. place names). */
   language?: string;
+  /** The bot's texts in the chat's language, for tool statuses; without it no status is shown. */
+  translate?: Translate;
 }
 
 export interface ChatEngineOptions {
@@ -86,7 +88,7 @@ export class ChatEngine {
         tool_calls: toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } })),
       });
       const statuses = toolCalls
-        .map((c) => statusFor(tools, c, req.language))
+        .map((c) => statusFor(tools, c, req.translate))
         .filter((s): s is string => Boolean(s));
       if (statuses.length > 0) yield { type: "status", text: statuses.join("\n") };
       const signal = req.signal ?? new AbortController().signal;
@@ -220,12 +222,12 @@ function refusedField(err: unknown): keyof Compat | undefined {
   return undefined;
 }
 
-function statusFor(tools: Tool[], call: { name: string; arguments: string }, language?: string): string | undefined {
+function statusFor(tools: Tool[], call: { name: string; arguments: string }, translate?: Translate): string | undefined {
   const tool = tools.find((t) => t.name === call.name);
-  if (!tool?.status) return undefined;
+  if (!tool?.status || !translate) return undefined;
   try {
     const args = tool.schema.safeParse(JSON.parse(call.arguments || "{}"));
-    return args.success ? tool.status(args.data, language) : undefined;
+    return args.success ? tool.status(args.data, translate) : undefined;
   } catch {
     return undefined;
   }

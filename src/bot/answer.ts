@@ -153,6 +153,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         toolChoice: q.toolChoice,
         // The chat's language (/settings) wins, as for every other text the bot writes (tool statuses, place names).
         language: settings.language ?? ctx.from?.language_code,
+        translate: (key, vars) => ctx.t(key, vars),
       })) {
         if (event.type === "text" || event.type === "status") yield event;
         else if (event.type === "usage") usage.push(event);

@@ -168,6 +168,6 @@ describe("runToolCall", () => {
   });
 
   it("types status() from the schema", () => {
-    expect(echo.status?.({ text: "x", times: 1 })).toBe("Echoing x…");
+    expect(echo.status?.({ text: "x", times: 1 }, (key) => key)).toBe("Echoing x…");
   });
 });

@@ -2,6 +2,9 @@ import { z } from "zod";
 import type { ChatCompletionFunctionTool } from "openai/resources/chat/completions";
 
 /** What a running tool may use: the cancellation signal of the answer it belongs to, the user's language, a logger. */
+/** The bot's own texts in the chat's language (Fluent keys, see locales/). */
+export type Translate = (key: string, vars?: Record<string, string | number>) => string;
+
 export interface ToolContext {
   signal: AbortSignal;
   language?: string;
@@ -14,8 +17,8 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
   schema: S;
   /** Resolves to a JSON-serialisable result the model reads. Throw a ToolError for a failure the model may see. */
   run(args: z.infer<S>, ctx: ToolContext): Promise<unknown>;
-  /** Short status shown while it runs, e.g. "Checking the weather in Tokyo…". */
-  status?(args: z.infer<S>, language?: string): string;
+  /** Short status shown while it runs, e.g. "Checking the weather in Tokyo…", written with the bot's translations. */
+  status?(args: z.infer<S>, t: Translate): string;
   /** Upper bound for one run; runToolCall gives up after it. Default DEFAULT_TOOL_TIMEOUT_MS. */
   timeoutMs?: number;
 }

@@ -3,6 +3,7 @@ import { startOpenMeteoServer, syntheticWeather, type OpenMeteoServer } from "..
 import { runToolCall, toOpenAITools } from "./tool.js";
 import { createWeatherClient, weatherTool, WeatherError, type WeatherReport } from "./weather.js";
 import { describeWeatherCode } from "./wmo.js";
+import { createI18n } from "../../i18n.js";
 
 let server: OpenMeteoServer;
 
@@ -215,7 +216,8 @@ describe("weatherTool", () => {
 
   it("shows a status line in English or Chinese", () => {
     const tool = weatherTool(client());
-    expect(tool.status?.({ location: "Tokyo" })).toBe("Checking the weather in Tokyo…");
-    expect(tool.status?.({ location: "东京" }, "zh-hans")).toBe("正在查询东京的天气…");
+    const i18n = createI18n();
+    expect(tool.status?.({ location: "Tokyo" }, (key, vars) => i18n.t("en", key, vars))).toBe("Checking the weather in Tokyo…");
+    expect(tool.status?.({ location: "东京" }, (key, vars) => i18n.t("zh", key, vars))).toBe("正在查询东京的天气…");
   });
 });

@@ -282,10 +282,8 @@ export function weatherTool(client: WeatherClient): Tool<typeof weatherArgs> {
       }
       return result;
     },
-    status(args, language) {
-      return language?.toLowerCase().startsWith("zh")
-        ? `正在查询${args.location}的天气…`
-        : `Checking the weather in ${args.location}…`;
+    status(args, t) {
+      return t("weather-status", { location: args.location });
     },
   });
 }
