@@ -106,6 +106,7 @@ class AnswerStream {
   private version = 0;
   private shownVersion = -1;
   private inFlight: Op | undefined;
+  private draftAbort: AbortController | undefined;
 
   constructor(
     private readonly deps: AnswerStreamDeps,
@@ -145,8 +146,11 @@ class AnswerStream {
     typing.stop();
     // A draft still in flight cannot conflict with the final message, so the final text need not wait for it
     // (one round trip from the last token to the final text). Anything else must land first.
-    if (this.inFlight?.kind === "draft") pump.catch((err: unknown) => this.deps.log.warn({ err }, "draft update failed"));
-    else await pump;
+    // It is cancelled if it has not left yet, so it cannot bring back a stale draft after the final message.
+    if (this.inFlight?.kind === "draft") {
+      this.draftAbort?.abort();
+      pump.catch((err: unknown) => this.deps.log.debug({ err }, "draft update cancelled"));
+    } else await pump;
 
     const note = aborted
       ? this.opts.abortNote
@@ -255,10 +259,14 @@ class AnswerStream {
     const { chatId, threadId } = this.target;
     try {
       if (op.kind === "draft") {
-        await api.sendMessageDraft(chatId, this.draftBase + op.index, part.text, {
-          entities: part.entities,
-          ...(threadId ? { message_thread_id: threadId } : {}),
-        });
+        this.draftAbort = new AbortController();
+        await api.sendMessageDraft(
+          chatId,
+          this.draftBase + op.index,
+          part.text,
+          { entities: part.entities, ...(threadId ? { message_thread_id: threadId } : {}) },
+          this.draftAbort.signal as Parameters<Api["sendMessageDraft"]>[4],
+        );
         this.draftIndex = op.index;
         this.draftShown = part;
       } else if (op.kind === "send") {
@@ -289,6 +297,8 @@ class AnswerStream {
 
   private async recover(op: Op, parts: FormattedText[], final: boolean, err: unknown): Promise<boolean> {
     const { log, pacer } = this.deps;
+    // The last draft, cancelled because the final message is going out: nothing went wrong.
+    if (op.kind === "draft" && this.draftAbort?.signal.aborted) return false;
     const part = parts[op.index]!;
     if (err instanceof GrammyError) {
       const description = err.description;
