@@ -9,6 +9,35 @@ afterAll(() => h.close());
 
 const sent = (h: Harness) => h.openai.chatRequests().at(-1)!.messages.map((m) => `${m.role}: ${String(m.content)}`);
 
+// The same restart on the other stores, when CI provides them (.ci/run sets both).
+const backends = [
+  { name: "Redis", url: process.env.REDIS_URL },
+  { name: "PostgreSQL", url: process.env.DATABASE_URL },
+];
+for (const backend of backends) {
+  describe.skipIf(!backend.url)(`memory on ${backend.name}`, () => {
+    it("survives a restart", async () => {
+      const other = await startHarness({ env: { STORE_URL: backend.url! } });
+      try {
+        const { user, chat } = newPrivateChat(other);
+        other.openai.enqueue({ text: "Noted: blue." }, { text: "Blue." });
+        await say(other, { chat: chat.id, from: user, text: "My favourite colour is blue." });
+        await other.restart();
+        await say(other, { chat: chat.id, from: user, text: "What is my favourite colour?" });
+        expect(sent(other).slice(1)).toEqual([
+          "user: My favourite colour is blue.",
+          "assistant: Noted: blue.",
+          "user: What is my favourite colour?",
+        ]);
+        await say(other, { chat: chat.id, from: user, text: "/reset" });
+        expect(await other.app.deps.history.load(`history:${chat.id}`)).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+}
+
 describe("per-chat memory", () => {
   it("remembers the conversation across a restart (SQLite file)", async () => {
     const { user, chat } = newPrivateChat(h);

@@ -79,7 +79,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   return h;
 }
 
-let nextId = 1000;
+// Random start: stores outside the test (Redis, Postgres) keep keys between runs, and ids must not meet old ones.
+let nextId = 1000 + Math.floor(Math.random() * 1e9);
+
 /** A new user and their private chat. */
 export function newPrivateChat(h: Harness, user: Partial<FakeUser> = {}): { user: FakeUser; chat: FakeChat } {
   const id = nextId++;
