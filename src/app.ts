@@ -2,6 +2,7 @@
  * Wires the bot together and runs it; main.ts adds the process around it (env, signals, exit codes) and tests start
  * it in-process against the local test servers exactly the same way.
  */
+import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import { Api, GrammyError, HttpError, webhookCallback } from "grammy";
 import { run, type RunnerHandle } from "@grammyjs/runner";
@@ -72,6 +73,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   await loadEncoding(encoding);
 
   const shutdown = new AbortController();
+  // Every answer in flight listens to it (hundreds at once under load): not a leak.
+  setMaxListeners(0, shutdown.signal);
   const openai = new OpenAI({
     apiKey: config.openai.apiKey,
     baseURL: config.openai.baseURL,

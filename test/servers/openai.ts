@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 // A local OpenAI-compatible server that streams real SSE, for end-to-end tests, benchmarks and trying the bot by hand.
 // Answers are scripted (enqueue / setDefault); without a script it echoes the last user message.
 //
@@ -252,7 +252,12 @@ export class OpenAIServer {
     image: { bytes: solidPng(parseSize(body.size), String(body.prompt ?? "")) },
   });
   private readonly files = new Map<string, { bytes: Uint8Array; contentType: string }>();
-  private readonly stop = new AbortController();
+  private readonly stop = (() => {
+    // Every stream in progress waits on it (60 at once in the flood benchmark): not a leak.
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
   private nextId = 1;
 
   /** Use startOpenAIServer(). */
