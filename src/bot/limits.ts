@@ -9,6 +9,7 @@ import { estimateCost } from "../ai/pricing.js";
 import { isOwner } from "./admins.js";
 import { replyMarkdown } from "./reply.js";
 import type { UsageRecord } from "../storage/usage.js";
+import { KeyedQueue } from "../util/keyed-queue.js";
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };
 
@@ -23,7 +24,7 @@ export class RateLimiter {
   readonly #windowMs: number;
   readonly #maxCalls: number;
   readonly #now: () => Date;
-  readonly #pending = new Map<string, Promise<unknown>>();
+  readonly #queue = new KeyedQueue();
 
   constructor(keyv: Keyv, opts: { windowMs: number; maxCalls: number; now?: () => Date }) {
     this.#keyv = keyv;
@@ -40,32 +41,22 @@ export class RateLimiter {
   take(userId: number): Promise<RateDecision> {
     if (!this.enabled) return Promise.resolve({ ok: true });
     const key = `ratelimit:u:${userId}`;
-    const previous = this.#pending.get(key) ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(async (): Promise<RateDecision> => {
-        const now = this.#now().getTime();
-        const stored: unknown = await this.#keyv.get(key);
-        const times = (Array.isArray(stored) ? stored : [])
-          .filter((t): t is number => typeof t === "number" && t > now - this.#windowMs && t <= now)
-          .sort((a, b) => a - b);
-        if (times.length >= this.#maxCalls) {
-          // The call that frees a slot is the one `maxCalls` back from the end.
-          const freeing = times[times.length - this.#maxCalls]!;
-          return { ok: false, retryAfterMs: Math.max(1, freeing + this.#windowMs - now) };
-        }
-        times.push(now);
-        // The TTL only collects garbage; what counts is the times themselves (compared with the injectable clock).
-        await this.#keyv.set(key, times.slice(-this.#maxCalls), this.#windowMs + 60_000);
-        return { ok: true };
-      });
-    this.#pending.set(key, next);
-    void next
-      .catch(() => undefined)
-      .finally(() => {
-        if (this.#pending.get(key) === next) this.#pending.delete(key);
-      });
-    return next;
+    return this.#queue.run(key, async (): Promise<RateDecision> => {
+      const now = this.#now().getTime();
+      const stored: unknown = await this.#keyv.get(key);
+      const times = (Array.isArray(stored) ? stored : [])
+        .filter((t): t is number => typeof t === "number" && t > now - this.#windowMs && t <= now)
+        .sort((a, b) => a - b);
+      if (times.length >= this.#maxCalls) {
+        // The call that frees a slot is the one `maxCalls` back from the end.
+        const freeing = times[times.length - this.#maxCalls]!;
+        return { ok: false, retryAfterMs: Math.max(1, freeing + this.#windowMs - now) };
+      }
+      times.push(now);
+      // The TTL only collects garbage; what counts is the times themselves (compared with the injectable clock).
+      await this.#keyv.set(key, times.slice(-this.#maxCalls), this.#windowMs + 60_000);
+      return { ok: true };
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import type Keyv from "keyv";
+import { KeyedQueue } from "../util/keyed-queue.js";
 
 /** What was spent in one period. Tokens as OpenAI reports them; costUsd an estimate from src/ai/pricing.ts. */
 export interface UsageRecord {
@@ -81,7 +82,7 @@ function periods(now: Date): { day: string; month: string } {
 export class UsageStore {
   readonly #keyv: Keyv;
   readonly #now: () => Date;
-  readonly #pending = new Map<string, Promise<void>>();
+  readonly #queue = new KeyedQueue();
 
   constructor(keyv: Keyv, opts?: { now?: () => Date }) {
     this.#keyv = keyv;
@@ -118,7 +119,7 @@ export class UsageStore {
     const { day, month } = periods(this.#now());
     const [today, thisMonth, total] = await Promise.all(
       [`${prefix}:d:${day}`, `${prefix}:m:${month}`, `${prefix}:total`].map(async (key) => {
-        await this.#pending.get(key);
+        await this.#queue.settled(key);
         return toRecord(await this.#keyv.get(key));
       }),
     );
@@ -126,21 +127,10 @@ export class UsageStore {
   }
 
   #add(key: string, add: UsageRecord, ttl: number | undefined): Promise<void> {
-    const previous = this.#pending.get(key) ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(async () => {
-        const current = toRecord(await this.#keyv.get(key));
-        for (const field of FIELDS) current[field] += add[field];
-        await this.#keyv.set(key, current, ttl);
-      });
-    this.#pending.set(key, next);
-    // Forget the chain once it is done, unless a newer update queued behind it.
-    void next
-      .catch(() => undefined)
-      .finally(() => {
-        if (this.#pending.get(key) === next) this.#pending.delete(key);
-      });
-    return next;
+    return this.#queue.run(key, async () => {
+      const current = toRecord(await this.#keyv.get(key));
+      for (const field of FIELDS) current[field] += add[field];
+      await this.#keyv.set(key, current, ttl);
+    });
   }
 }
