@@ -33,6 +33,8 @@ export interface ChatRequest {
   language?: string;
   /** The bot's texts in the chat's language, for tool statuses; without it no status is shown. */
   translate?: Translate;
+  /** Called before every model call after the first (tool rounds): may throw to stop, e.g. a spent budget. */
+  beforeCall?: (round: number) => Promise<void>;
 }
 
 export interface ChatEngineOptions {
@@ -64,6 +66,7 @@ export class ChatEngine {
         tools.length === 0 ? undefined : lastRound ? "none" : round === 0 && req.toolChoice === "required" ? "required" : "auto";
       const calls = new ToolCallAccumulator();
       let content = "";
+      if (round > 0) await req.beforeCall?.(round);
       for await (const event of this.call(req, messages, tools, toolChoice, calls)) {
         if (event.type === "text") {
           if (content === "" && shownTail.trim() !== "" && !shownTail.endsWith("\n\n")) {

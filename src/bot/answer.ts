@@ -10,7 +10,7 @@ import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
 import { estimateCost } from "../ai/pricing.js";
-import { admitModelCall } from "./limits.js";
+import { admitModelCall, checkModelCall, refusalText } from "./limits.js";
 import type { ChatSettings } from "../storage/settings.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
@@ -47,6 +47,7 @@ const ERROR_KEYS: Record<ModelErrorKind, string> = {
   refused: "error-refused",
   bad_request: "error-bad-request",
   length: "answer-length",
+  limited: "error-unexpected", // never looked up: a "limited" error carries its own translated note
   aborted: "error-aborted",
 };
 
@@ -154,9 +155,18 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         // The chat's language (/settings) wins, as for every other text the bot writes (tool statuses, place names).
         language: settings.language ?? ctx.from?.language_code,
         translate: (key, vars) => ctx.t(key, vars),
+        // Every further model call of a tool loop is held to the same limits as the first.
+        beforeCall: async () => {
+          const refusal = await checkModelCall(ctx, { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens });
+          if (refusal) throw new ModelError("limited", refusalText(ctx, refusal));
+        },
       })) {
         if (event.type === "text" || event.type === "status") yield event;
-        else if (event.type === "usage") usage.push(event);
+        else if (event.type === "usage") {
+          usage.push(event);
+          // Recorded as each call ends, so the budget check before a tool round sees what this answer spent so far.
+          await recordUsage(ctx, [event]);
+        }
         else if (event.type === "finish" && event.reason === "length") {
           throw new ModelError("length", "the answer reached its token limit");
         }
@@ -169,7 +179,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       events,
       {
         signal: controller.signal,
-        errorNote: (err) => ctx.t(errorNoteKey(err)),
+        errorNote: (err) => (err instanceof ModelError && err.kind === "limited" ? err.message : ctx.t(errorNoteKey(err))),
         abortNote: ctx.t("error-aborted"),
       },
     );
@@ -187,7 +197,6 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         at: Date.now(),
       });
     }
-    await recordUsage(ctx, usage);
     return { ...outcome, usage };
   } finally {
     deps.shutdown.removeEventListener("abort", onShutdown);
