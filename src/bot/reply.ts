@@ -1,20 +1,38 @@
+import type { InlineKeyboardMarkup } from "grammy/types";
 import type { BotContext } from "./context.js";
+import type { FormattedText } from "../telegram/formatted-text.js";
 import { markdownToEntities } from "../telegram/markdown.js";
 import { splitFormatted } from "../telegram/split.js";
 import { targetOf } from "./answer.js";
 
-/** Sends a short text the bot wrote itself (Markdown → entities), replying to the message in groups and topics. */
-export async function replyMarkdown(ctx: BotContext, markdown: string): Promise<void> {
+/**
+ * Sends text the bot built itself (already entities) where the update came from: the chat, its forum topic, and in
+ * groups as a reply. Split at 4096; a keyboard goes on the last part. Returns the message ids.
+ */
+export async function sendFormatted(
+  ctx: BotContext,
+  formatted: FormattedText,
+  opts: { replyMarkup?: InlineKeyboardMarkup } = {},
+): Promise<number[]> {
   const target = targetOf(ctx);
-  const parts = splitFormatted(markdownToEntities(markdown));
+  const parts = splitFormatted(formatted);
+  const ids: number[] = [];
   for (const [i, part] of parts.entries()) {
-    await ctx.api.sendMessage(target.chatId, part.text, {
+    const sent = await ctx.api.sendMessage(target.chatId, part.text, {
       entities: part.entities,
       link_preview_options: { is_disabled: true },
       ...(target.threadId ? { message_thread_id: target.threadId } : {}),
       ...(i === 0 && target.chatType !== "private" && target.replyToMessageId
         ? { reply_parameters: { message_id: target.replyToMessageId, allow_sending_without_reply: true } }
         : {}),
+      ...(i === parts.length - 1 && opts.replyMarkup ? { reply_markup: opts.replyMarkup } : {}),
     });
+    ids.push(sent.message_id);
   }
+  return ids;
+}
+
+/** Sends a short text the bot wrote itself, as Markdown (turned into entities). */
+export async function replyMarkdown(ctx: BotContext, markdown: string): Promise<void> {
+  await sendFormatted(ctx, markdownToEntities(markdown));
 }

@@ -1,8 +1,7 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { isChatAdmin } from "../bot/admins.js";
-import { replyMarkdown } from "../bot/reply.js";
-import { sendFormatted } from "../bot/send-formatted.js";
+import { replyMarkdown, sendFormatted } from "../bot/reply.js";
 import { countTokens } from "../ai/tokens.js";
 import { markdownToEntities } from "../telegram/markdown.js";
 
