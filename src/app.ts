@@ -92,7 +92,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     pacer: new Pacer(),
     drafts: new DraftSupport(),
     // The chat's language (/settings) wins over the user's Telegram language.
-    i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (ctx.chat ? (await ctx.deps.settings.get(ctx.chat.id)).language : undefined) }),
+    i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
     shutdown: shutdown.signal,
     encoding,
     usage: new UsageStore(store.keyv, { now: opts.now }),

@@ -94,7 +94,7 @@ export async function recordUsage(
 export async function answerQuestion(ctx: BotContext, q: Question): Promise<AnswerResult> {
   const { deps } = ctx;
   const { config, encoding } = deps;
-  const settings = await deps.settings.get(ctx.chat!.id);
+  const settings = { ...(await ctx.chatSettings()) };
   // A model the operator no longer allows (ALLOWED_MODELS changed since /settings) falls back to the configured one.
   if (settings.model && !config.allowedModels.includes(settings.model)) delete settings.model;
   const model = q.model ?? settings.model ?? config.openai.model;

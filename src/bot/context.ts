@@ -13,7 +13,7 @@ import type { PriceTable } from "../ai/pricing.js";
 import type { WeatherClient } from "../ai/tools/weather.js";
 import type { IpfsPinner } from "../ipfs/pin.js";
 import type { UsageStore } from "../storage/usage.js";
-import type { ChatSettingsStore } from "../storage/settings.js";
+import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
 import type { AccessControl } from "./access.js";
 
 /** Everything a feature needs, built once in main.ts and injected into every context. */
@@ -45,6 +45,10 @@ export interface BotDeps {
 }
 
 export interface BotExtras {
+  /** This chat's settings, read once per update (the locale, limits and the answer all need them). */
+  chatSettings(): Promise<ChatSettings>;
+  /** Changes this chat's settings (see ChatSettingsStore.update) and what chatSettings() returns from now on. */
+  updateChatSettings(patch: Partial<ChatSettings>): Promise<ChatSettings>;
   deps: BotDeps;
   log: Logger;
   /** Api without automatic retries, for updates that are better skipped than delayed. */

@@ -7,6 +7,7 @@ import { replyMarkdown } from "./reply.js";
 import { accessMiddleware } from "./access.js";
 import { adminMenuCommands, features, menuCommands } from "../features/index.js";
 import { LOCALES } from "../i18n.js";
+import type { ChatSettings } from "../storage/settings.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
 export function chatKeyOf(ctx: { chat?: { id: number } }): string | undefined {
@@ -31,6 +32,12 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions =
     const id = ctx.update.update_id;
     opts.onUpdate?.(id);
     ctx.deps = deps;
+    let settings: Promise<ChatSettings> | undefined;
+    ctx.chatSettings = () => (settings ??= ctx.chat ? deps.settings.get(ctx.chat.id) : Promise.resolve({}));
+    ctx.updateChatSettings = (patch) => {
+      settings = deps.settings.update(ctx.chat!.id, patch);
+      return settings;
+    };
     ctx.fastApi = fastApi;
     ctx.log = deps.log.child({ updateId: id, chatId: ctx.chat?.id });
     try {

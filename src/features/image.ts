@@ -249,7 +249,7 @@ function keepChatAction(ctx: BotContext, target: StreamTarget, signal: AbortSign
 async function appendHistoryNote(ctx: BotContext, question: string, note: string): Promise<void> {
   const { deps } = ctx;
   try {
-    const settings = await deps.settings.get(ctx.chat!.id);
+    const settings = await ctx.chatSettings();
     const key = historyKeyOf(ctx, settings);
     const group = ctx.chat!.type !== "private";
     const now = Date.now();

@@ -6,6 +6,6 @@ import { replyMarkdown } from "../bot/reply.js";
 export const resetFeature = new Composer<BotContext>();
 
 resetFeature.command("reset", async (ctx) => {
-  await ctx.deps.history.clear(historyKeyOf(ctx, await ctx.deps.settings.get(ctx.chat.id)));
+  await ctx.deps.history.clear(historyKeyOf(ctx, await ctx.chatSettings()));
   await replyMarkdown(ctx, ctx.t("reset-done"));
 });

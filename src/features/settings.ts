@@ -57,7 +57,7 @@ function render(ctx: BotContext, settings: ChatSettings): { text: FormattedText;
 
 settingsFeature.command("settings", async (ctx) => {
   if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
-  const { text, keyboard } = render(ctx, await ctx.deps.settings.get(ctx.chat.id));
+  const { text, keyboard } = render(ctx, await ctx.chatSettings());
   await sendFormatted(ctx, text, { replyMarkup: keyboard });
 });
 
@@ -90,7 +90,7 @@ settingsFeature.callbackQuery(/^set:(model|hist|lang):(.+)$/, async (ctx) => {
   }
   const patch = patchFor(ctx, ctx.match[1]!, ctx.match[2]!);
   if (!patch) return ctx.answerCallbackQuery({ text: ctx.t("settings-unavailable") });
-  const settings = await ctx.deps.settings.update(chat.id, patch);
+  const settings = await ctx.updateChatSettings(patch);
   ctx.log.info({ chatId: chat.id, patch }, "chat settings changed");
   // The language may just have changed: the confirmation and the refreshed message use the new one.
   if ("language" in patch) await ctx.i18n.renegotiateLocale();

@@ -15,20 +15,20 @@ systemFeature.command("system", async (ctx) => {
 
   if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
   if (text.toLowerCase() === "reset") {
-    await deps.settings.update(ctx.chat.id, { systemPrompt: undefined });
+    await ctx.updateChatSettings({ systemPrompt: undefined });
     return replyMarkdown(ctx, ctx.t("system-reset-done"));
   }
   // Bounded so one chat's prompt cannot crowd out its history or run up every question's cost.
   const tokens = countTokens(text, deps.encoding);
   const max = deps.config.systemPromptMaxTokens;
   if (tokens > max) return replyMarkdown(ctx, ctx.t("system-too-long", { tokens, max }));
-  await deps.settings.update(ctx.chat.id, { systemPrompt: text });
+  await ctx.updateChatSettings({ systemPrompt: text });
   ctx.log.info({ chatId: ctx.chat.id, tokens }, "system prompt set");
   await replyMarkdown(ctx, ctx.t("system-set", { tokens }));
 });
 
 async function showSystemPrompt(ctx: BotContext): Promise<void> {
-  const settings = await ctx.deps.settings.get(ctx.chat!.id);
+  const settings = await ctx.chatSettings();
   const custom = settings.systemPrompt;
   const head = markdownToEntities(ctx.t(custom ? "system-current-custom" : "system-current-default"));
   const hint = markdownToEntities(ctx.t("system-hint", { admin: (await isChatAdmin(ctx)) ? "yes" : "no" }));

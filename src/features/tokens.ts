@@ -27,7 +27,7 @@ tokensFeature.command("tokens", async (ctx) => {
   if (showPieces) args = args.replace(PIECES_FLAG, "").trim();
 
   // The model answers actually use: a /settings choice no longer in ALLOWED_MODELS falls back to OPENAI_MODEL.
-  const model = effectiveModel(ctx, await ctx.deps.settings.get(ctx.chat.id));
+  const model = effectiveModel(ctx, await ctx.chatSettings());
   const encoding = encodingForModel(model);
   // In a forum topic every message "replies" to the topic's service message; that is not a message to count.
   const msg = ctx.msg;
