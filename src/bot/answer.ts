@@ -12,7 +12,7 @@ import type { Tool } from "../ai/tools/tool.js";
 import { estimateCost } from "../ai/pricing.js";
 import { admitModelCall, checkModelCall, refusalText } from "./limits.js";
 import type { ChatSettings } from "../storage/settings.js";
-import { HistoryStore, historyKey, type HistoryTurn } from "../storage/history.js";
+import { HistoryStore, countTurnTokens, historyKey, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
 
 export interface Question {
@@ -21,8 +21,6 @@ export interface Question {
   parts?: ChatCompletionContentPart[];
   /** Overrides the user turn stored in history (e.g. to carry image references). */
   turn?: Partial<HistoryTurn>;
-  /** Extra prompt tokens of `parts` (image tokens), counted into the budget. */
-  extraTokens?: number;
   model?: string;
   tools?: Tool[];
   toolChoice?: "auto" | "required";
@@ -108,14 +106,15 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   else deps.shutdown.addEventListener("abort", onShutdown, { once: true });
 
   try {
-    const userTurn: HistoryTurn = {
-      role: "user",
+    const turn = {
+      role: "user" as const,
       content: q.text,
-      tokens: messageTokens(q.text, encoding) + (q.extraTokens ?? 0),
       at: Date.now(),
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
       ...q.turn,
     };
+    // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
+    const userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
     const system = settings.systemPrompt ?? config.systemPrompt;
     const systemTokens = messageTokens(system, encoding);
     const room = Math.min(

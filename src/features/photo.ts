@@ -151,7 +151,6 @@ export async function answerAboutImage(ctx: BotContext, source: ImageSource, que
   await answerQuestion(ctx, {
     text: question || ctx.t("photo-default-question"),
     parts: [{ type: "image_url", image_url: { url: toDataUrl(bytes, info.mime), detail: IMAGE_DETAIL } }],
-    extraTokens: tokens,
     turn: { images: [image] },
     model: deps.config.openai.visionModel,
     resolveImages: historyImageResolver(ctx),
