@@ -142,6 +142,9 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     );
 
     const usage: AnswerResult["usage"] = [];
+    // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store);
+    // the budget check before a tool round waits for it, so that round sees what this answer has spent so far.
+    let usageWritten = Promise.resolve();
     const engine = deps.engine;
     const events = (async function* (): AsyncGenerator<AnswerEvent> {
       for await (const event of engine.stream({
@@ -156,6 +159,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         translate: (key, vars) => ctx.t(key, vars),
         // Every further model call of a tool loop is held to the same limits as the first.
         beforeCall: async () => {
+          await usageWritten;
           const refusal = await checkModelCall(ctx, { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens });
           if (refusal) throw new ModelError("limited", refusalText(ctx, refusal));
         },
@@ -163,8 +167,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         if (event.type === "text" || event.type === "status") yield event;
         else if (event.type === "usage") {
           usage.push(event);
-          // Recorded as each call ends, so the budget check before a tool round sees what this answer spent so far.
-          await recordUsage(ctx, [event]);
+          usageWritten = usageWritten.then(() => recordUsage(ctx, [event]));
         }
         else if (event.type === "finish" && event.reason === "length") {
           throw new ModelError("length", "the answer reached its token limit");
@@ -182,6 +185,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         abortNote: ctx.t("error-aborted"),
       },
     );
+    await usageWritten;
     if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
       ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
     }
