@@ -6,240 +6,58 @@ import { EventEmitter } from "node:events";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { imageSize } from "image-size";
 import type { Message, MessageEntity } from "grammy/types";
-import {
-  BodyTooLargeError,
-  closeServer,
-  startFake,
-  multipartBoundary,
-  parseMultipart,
-  readBody,
-  sendJson,
-  sleep,
-  type MultipartPart,
-} from "./http-util.js";
+import { BodyTooLargeError, closeServer, startFake, sendJson, sleep } from "./http-util.js";
+import { autoEntities, entitiesFrom, noParseMode, sameEntities, utf16Length } from "./bot-api/entities.js";
+import { DEFAULT_LIMITS, FloodControl } from "./bot-api/flood-limits.js";
+import { canonical, isObject, stripUndefined, type Json } from "./bot-api/json.js";
+import { hasMarkup, markupFrom, sameMarkup } from "./bot-api/markup.js";
+import { ApiError, badRequest, decodeParams, isValidUrl, NOT_FOUND, Params } from "./bot-api/params.js";
+import type {
+  ApiErrorBody,
+  BotApiServerOptions,
+  BotApiStats,
+  Call,
+  ChatMemberStatus,
+  DocumentInfo,
+  DraftState,
+  DraftUpdate,
+  FakeChat,
+  FakeUser,
+  FileInfo,
+  FloodLimits,
+  MessageVersion,
+  PhotoSize,
+  StoredMessage,
+  UserSendsOptions,
+  WaitForOptions,
+} from "./bot-api/types.js";
 
-// ---------------------------------------------------------------------------------------------------------------
-// Public types
-
-export type ChatType = "private" | "group" | "supergroup";
-
-export interface FakeChat {
-  id: number;
-  type: ChatType;
-  /** Groups and supergroups. */
-  title?: string;
-  /** Private chats. */
-  first_name?: string;
-  last_name?: string;
-  username?: string;
-  is_forum?: boolean;
-}
-
-export interface FakeUser {
-  id: number;
-  first_name: string;
-  is_bot?: boolean;
-  last_name?: string;
-  username?: string;
-  language_code?: string;
-}
-
-/** A sliding window: at most `max` counted requests in any `windowMs` milliseconds. */
-export interface RateWindow {
-  max: number;
-  windowMs: number;
-}
-
-export interface FloodLimits {
-  /** All counted requests of the bot. Default 30 per 1000 ms. */
-  global: RateWindow;
-  /** Per group/supergroup chat. Default 20 per 60 000 ms. */
-  perGroup: RateWindow;
-  /** Per chat (any type), messages and edits. Default 3 per 1000 ms. */
-  perChat: RateWindow;
-  /** Per private chat, sendMessageDraft only (not part of perChat). Default 5 per 1000 ms. */
-  perChatDrafts: RateWindow;
-}
-
-export interface BotApiServerOptions {
-  /** Default `123456:TEST-token`. */
-  token?: string;
-  /** Overrides for the bot's own user (default id 123456, first_name "Test AI Bot", username "test_ai_bot"). */
-  botUser?: Partial<FakeUser>;
-  /** `false` makes sendMessageDraft answer 404 like a server older than Bot API 9.3. Default true. */
-  draftsSupported?: boolean;
-  /** Flood-control windows; `{ max: Infinity }` switches one off. */
-  limits?: Partial<FloodLimits>;
-  /** Delay before every answer (simulated network round trip). Default 0. */
-  latencyMs?: number;
-}
-
-export interface FileInfo {
-  file_id: string;
-  file_unique_id: string;
-  file_size: number;
-  file_path: string;
-}
-
-export interface PhotoSize {
-  file_id: string;
-  file_unique_id: string;
-  width: number;
-  height: number;
-  file_size: number;
-}
-
-export interface DocumentInfo {
-  file_id: string;
-  file_unique_id: string;
-  file_name?: string;
-  mime_type?: string;
-  file_size: number;
-}
-
-export interface MessageVersion {
-  at: number;
-  text?: string;
-  entities?: MessageEntity[];
-  caption?: string;
-  caption_entities?: MessageEntity[];
-  reply_markup?: unknown;
-}
-
-/** The server's record of a message: its current content, and every edit applied to it. */
-export interface StoredMessage {
-  message_id: number;
-  chat_id: number;
-  from: FakeUser;
-  /** Unix seconds. */
-  date: number;
-  text?: string;
-  entities?: MessageEntity[];
-  caption?: string;
-  caption_entities?: MessageEntity[];
-  photo?: PhotoSize[];
-  /** When sendPhoto was given a URL instead of bytes (the server does not fetch it). */
-  photo_url?: string;
-  document?: DocumentInfo;
-  reply_markup?: unknown;
-  reply_to_message_id?: number;
-  message_thread_id?: number;
-  /** Id of the chat the message was sent on behalf of (anonymous admins: the group itself). */
-  sender_chat_id?: number;
-  /** Number of successful edits (editMessageText, editMessageCaption, editMessageReplyMarkup). */
-  edits: number;
-  edit_date?: number;
-  /** The content set by each edit, oldest first. */
-  editHistory: MessageVersion[];
-}
-
-export interface DraftUpdate {
-  at: number;
-  draft_id: number;
-  text: string;
-  entities?: MessageEntity[];
-  message_thread_id?: number;
-}
-
-export interface DraftState {
-  draft_id: number;
-  /** Latest text of this draft. */
-  text: string;
-  entities?: MessageEntity[];
-  /** Every sendMessageDraft accepted for this draft_id, oldest first. */
-  history: DraftUpdate[];
-}
-
-export interface ApiErrorBody {
-  error_code: number;
-  description: string;
-  parameters?: { retry_after?: number; migrate_to_chat_id?: number };
-}
-
-export interface Call {
-  /** Method name as sent by the client. */
-  method: string;
-  /** Parameters after decoding (multipart/urlencoded values coerced to numbers/booleans/objects where known). */
-  params: Record<string, unknown>;
-  /** Date.now() when the request arrived. */
-  at: number;
-  /** HTTP status of the answer. */
-  status: number;
-  result?: unknown;
-  error?: ApiErrorBody;
-}
-
-export interface WaitForOptions {
-  timeoutMs?: number;
-  /** Only consider calls with an index >= after (use `server.calls.length` taken before acting). */
-  after?: number;
-}
-
-export type ChatMemberStatus = "creator" | "administrator" | "member" | "left" | "kicked";
-
-export interface UserSendsOptions {
-  chat: FakeChat | number;
-  from: FakeUser | number;
-  text?: string;
-  /** Given entities replace the automatic bot_command/mention detection. */
-  entities?: MessageEntity[];
-  /** message_id in the same chat. */
-  replyTo?: number;
-  threadId?: number;
-  /** Image bytes: stored once per size (90, 320, 800 px and original side) with the same bytes. */
-  photo?: Uint8Array;
-  photoSizes?: Array<{ bytes: Uint8Array; width: number; height: number }>;
-  document?: { bytes: Uint8Array; file_name: string; mime_type: string };
-  caption?: string;
-  caption_entities?: MessageEntity[];
-  /**
-   * The chat the message is sent on behalf of. An anonymous group admin writes as the group itself: pass the group
-   * (and GROUP_ANONYMOUS_BOT as `from`, as Telegram does).
-   */
-  senderChat?: FakeChat | number;
-}
+export { DEFAULT_LIMITS } from "./bot-api/flood-limits.js";
+export { ENTITY_TYPES, autoEntities, entityError } from "./bot-api/entities.js";
+export type {
+  ApiErrorBody,
+  BotApiServerOptions,
+  BotApiStats,
+  Call,
+  ChatMemberStatus,
+  ChatType,
+  DocumentInfo,
+  DraftState,
+  DraftUpdate,
+  FakeChat,
+  FakeUser,
+  FileInfo,
+  FloodLimits,
+  MessageVersion,
+  PhotoSize,
+  RateWindow,
+  StoredMessage,
+  UserSendsOptions,
+  WaitForOptions,
+} from "./bot-api/types.js";
 
 /** The user Telegram puts in `from` of messages sent by anonymous group admins (sender_chat is then the group). */
 export const GROUP_ANONYMOUS_BOT: FakeUser = { id: 1087968824, is_bot: true, first_name: "Group", username: "GroupAnonymousBot" };
-
-export interface BotApiStats {
-  /** Every 429 answered. */
-  tooManyRequests: number;
-  /** 429s per chat id. */
-  tooManyRequestsByChat: Map<number, number>;
-  /** Requests counted by flood control (accepted). */
-  counted: number;
-}
-
-export const DEFAULT_LIMITS: FloodLimits = {
-  global: { max: 30, windowMs: 1000 },
-  perGroup: { max: 20, windowMs: 60_000 },
-  perChat: { max: 3, windowMs: 1000 },
-  perChatDrafts: { max: 5, windowMs: 1000 },
-};
-
-export const ENTITY_TYPES = [
-  "mention",
-  "hashtag",
-  "cashtag",
-  "bot_command",
-  "url",
-  "email",
-  "phone_number",
-  "bold",
-  "italic",
-  "underline",
-  "strikethrough",
-  "spoiler",
-  "blockquote",
-  "expandable_blockquote",
-  "code",
-  "pre",
-  "text_link",
-  "text_mention",
-  "custom_emoji",
-  "date_time",
-] as const;
 
 export const MESSAGE_NOT_MODIFIED =
   "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a content and reply markup of the current message";
@@ -262,250 +80,6 @@ const CHAT_ACTIONS = new Set([
 ]);
 /** Update types delivered when allowed_updates is empty/unset (Telegram's default excludes these). */
 const OPT_IN_UPDATES = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
-
-// ---------------------------------------------------------------------------------------------------------------
-// Errors and parameter decoding
-
-class ApiError extends Error {
-  constructor(
-    readonly code: number,
-    readonly description: string,
-    readonly parameters?: ApiErrorBody["parameters"],
-  ) {
-    super(description);
-  }
-}
-
-const badRequest = (reason: string) => new ApiError(400, `Bad Request: ${reason}`);
-const NOT_FOUND = () => new ApiError(404, "Not Found");
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Typed access to request parameters. Values from forms arrive as strings and are coerced like Telegram does. */
-class Params {
-  /** What the call log shows: raw params with every accessed one replaced by its decoded value. */
-  readonly decoded: Json;
-
-  constructor(
-    private readonly raw: Json,
-    readonly files: Map<string, MultipartPart>,
-  ) {
-    this.decoded = { ...raw };
-    for (const [name, part] of files) {
-      this.decoded[name] ??= { file: part.filename ?? name, size: part.data.length };
-    }
-  }
-
-  has(name: string): boolean {
-    return this.raw[name] !== undefined && this.raw[name] !== null;
-  }
-
-  int(name: string): number | undefined {
-    const v = this.raw[name];
-    if (v === undefined || v === null) return undefined;
-    let n: number | undefined;
-    if (typeof v === "number" && Number.isSafeInteger(v)) n = v;
-    else if (typeof v === "string" && /^-?\d{1,16}$/.test(v.trim())) n = Number(v.trim());
-    if (n === undefined) throw badRequest(`field "${name}" must be of type Integer`);
-    this.decoded[name] = n;
-    return n;
-  }
-
-  str(name: string): string | undefined {
-    const v = this.raw[name];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v === "number" || typeof v === "boolean") {
-      this.decoded[name] = String(v);
-      return String(v);
-    }
-    if (typeof v !== "string") throw badRequest(`field "${name}" must be of type String`);
-    return v;
-  }
-
-  bool(name: string): boolean | undefined {
-    const v = this.raw[name];
-    if (v === undefined || v === null) return undefined;
-    let b: boolean | undefined;
-    if (typeof v === "boolean") b = v;
-    else if (v === "true" || v === "1" || v === 1) b = true;
-    else if (v === "false" || v === "0" || v === 0) b = false;
-    if (b === undefined) throw badRequest(`field "${name}" must be of type Boolean`);
-    this.decoded[name] = b;
-    return b;
-  }
-
-  /** An object/array parameter; forms (and sometimes JSON) carry it JSON-serialized in a string. */
-  json(name: string, parseError: string): unknown {
-    const v = this.raw[name];
-    if (v === undefined || v === null) return undefined;
-    let value: unknown = v;
-    if (typeof v === "string") {
-      try {
-        value = JSON.parse(v);
-      } catch {
-        throw badRequest(parseError);
-      }
-    }
-    this.decoded[name] = value;
-    return value;
-  }
-
-  /** chat_id: an integer, or an @username string. */
-  chatId(name = "chat_id"): number | string | undefined {
-    const v = this.raw[name];
-    if (v === undefined || v === null || v === "") return undefined;
-    if (typeof v === "string" && v.startsWith("@")) return v;
-    return this.int(name);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Entity validation (exported: unit tests of the Markdown converter can use the same rules)
-
-const utf16Length = (s: string) => s.length;
-const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
-const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
-const FORMATTING = new Set(["bold", "italic", "underline", "strikethrough", "spoiler"]);
-const QUOTES = new Set(["blockquote", "expandable_blockquote"]);
-const MONO = new Set(["code", "pre"]);
-
-/** Whether `child` may sit inside `parent` (Telegram's formatting-options rules, strictly). */
-function mayNest(parent: string, child: string): boolean {
-  if (MONO.has(parent)) return false;
-  if (QUOTES.has(parent)) return !QUOTES.has(child);
-  if (MONO.has(child)) return false;
-  if (FORMATTING.has(parent) || FORMATTING.has(child)) return true;
-  // Quotes are block-level: allowed inside formatting only (handled above), not inside links, mentions, etc.
-  return false;
-}
-
-function isValidUrl(url: string, allowTg: boolean): boolean {
-  if (allowTg && /^tg:\/\/\S+$/i.test(url)) return true;
-  try {
-    const parsed = new URL(url);
-    return (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname.length > 0;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Returns the reason the entities are invalid for `text`, or undefined when they are fine.
- * The server answers `Bad Request: can't parse entities: <reason>`.
- */
-export function entityError(text: string, entities: unknown): string | undefined {
-  if (!Array.isArray(entities)) return "entities must be an array of MessageEntity objects";
-  const length = utf16Length(text);
-  const checked: Array<{ type: string; start: number; end: number; index: number }> = [];
-  for (let i = 0; i < entities.length; i++) {
-    const e: unknown = entities[i];
-    if (!isObject(e)) return `entity ${i} is not an object`;
-    const { type, offset, length: len } = e;
-    if (typeof type !== "string" || !(ENTITY_TYPES as readonly string[]).includes(type)) {
-      return `entity ${i} has unsupported type ${JSON.stringify(type)}`;
-    }
-    if (typeof offset !== "number" || !Number.isInteger(offset)) return `entity ${i} offset must be an integer`;
-    if (typeof len !== "number" || !Number.isInteger(len)) return `entity ${i} length must be an integer`;
-    if (offset < 0) return `entity ${i} has negative offset`;
-    if (len < 1) return `entity ${i} has length below 1`;
-    if (offset + len > length) {
-      return `entity ${i} (${type}) ends at ${offset + len}, beyond the text length ${length} (UTF-16 code units)`;
-    }
-    const end = offset + len;
-    const splitsPair = (at: number) =>
-      at > 0 && at < length && isHighSurrogate(text.charCodeAt(at - 1)) && isLowSurrogate(text.charCodeAt(at));
-    if (splitsPair(offset) || splitsPair(end)) return `entity ${i} (${type}) splits a UTF-16 surrogate pair`;
-    if (type === "text_link" && (typeof e.url !== "string" || !isValidUrl(e.url, true))) {
-      return `entity ${i} text_link has an invalid url ${JSON.stringify(e.url)}`;
-    }
-    if (type === "text_mention" && !(isObject(e.user) && Number.isInteger(e.user.id))) {
-      return `entity ${i} text_mention needs a user with an integer id`;
-    }
-    if (type === "custom_emoji" && typeof e.custom_emoji_id !== "string") {
-      return `entity ${i} custom_emoji needs custom_emoji_id`;
-    }
-    if (type === "pre" && e.language !== undefined && typeof e.language !== "string") {
-      return `entity ${i} pre language must be a string`;
-    }
-    if (type === "date_time" && !Number.isInteger(e.unix_time)) return `entity ${i} date_time needs unix_time`;
-    checked.push({ type, start: offset, end, index: i });
-  }
-  // Outer before inner: by start, longer first; on equal ranges quotes outermost and code/pre innermost.
-  const rank = (t: string) => (QUOTES.has(t) ? 0 : MONO.has(t) ? 2 : 1);
-  checked.sort((a, b) => a.start - b.start || b.end - a.end || rank(a.type) - rank(b.type));
-  const stack: typeof checked = [];
-  for (const e of checked) {
-    while (stack.length > 0 && stack[stack.length - 1]!.end <= e.start) stack.pop();
-    const top = stack[stack.length - 1];
-    if (top && e.end > top.end) {
-      return `entities ${top.index} (${top.type}) and ${e.index} (${e.type}) overlap partially`;
-    }
-    for (const ancestor of stack) {
-      if (!mayNest(ancestor.type, e.type)) {
-        return `entity ${e.index} (${e.type}) can't be nested inside entity ${ancestor.index} (${ancestor.type})`;
-      }
-    }
-    stack.push(e);
-  }
-  return undefined;
-}
-
-/** Canonical JSON: object keys sorted, undefined dropped. Used for "message is not modified". */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (isObject(v)) {
-      const sorted: Json = {};
-      for (const k of Object.keys(v).sort()) if (v[k] !== undefined) sorted[k] = v[k];
-      return sorted;
-    }
-    return v;
-  });
-}
-
-function sameEntities(a: MessageEntity[] | undefined, b: MessageEntity[] | undefined): boolean {
-  const norm = (list: MessageEntity[] | undefined) => (list ?? []).map(canonical).sort();
-  const x = norm(a);
-  const y = norm(b);
-  return x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-function normalizeMarkup(markup: unknown): unknown {
-  if (isObject(markup) && Array.isArray(markup.inline_keyboard) && markup.inline_keyboard.length === 0) return undefined;
-  return markup;
-}
-
-const sameMarkup = (a: unknown, b: unknown) => canonical(normalizeMarkup(a)) === canonical(normalizeMarkup(b));
-
-function validateReplyMarkup(markup: unknown): void {
-  const parseError = badRequest("can't parse reply keyboard markup JSON object");
-  if (!isObject(markup)) throw parseError;
-  if (markup.inline_keyboard !== undefined) {
-    if (!Array.isArray(markup.inline_keyboard)) throw parseError;
-    for (const row of markup.inline_keyboard) {
-      if (!Array.isArray(row)) throw parseError;
-      for (const button of row) {
-        if (!isObject(button) || typeof button.text !== "string") throw badRequest("can't parse inline keyboard button: Text must be a String");
-        const actions = Object.keys(button).filter((k) => k !== "text" && k !== "style" && k !== "icon_custom_emoji_id");
-        if (actions.length === 0) {
-          throw badRequest("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard");
-        }
-        if (button.callback_data !== undefined) {
-          if (typeof button.callback_data !== "string" || Buffer.byteLength(button.callback_data) > 64 || button.callback_data === "") {
-            throw badRequest("BUTTON_DATA_INVALID");
-          }
-        }
-        if (button.url !== undefined && (typeof button.url !== "string" || !isValidUrl(button.url, true))) {
-          throw badRequest(`inline keyboard button URL ${JSON.stringify(button.url)} is invalid`);
-        }
-      }
-    }
-    return;
-  }
-  if (Array.isArray(markup.keyboard) || markup.remove_keyboard === true || markup.force_reply === true) return;
-  throw parseError;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The server
@@ -548,7 +122,7 @@ export class BotApiServer extends EventEmitter {
   private readonly files = new Map<string, StoredFile>();
   private readonly filesByPath = new Map<string, StoredFile>();
   private readonly commands = new Map<string, unknown[]>();
-  private readonly windows = new Map<string, number[]>();
+  private readonly flood: FloodControl;
   private readonly failures = new Map<string, Array<ApiErrorBody>>();
   private readonly callbackQueries = new Set<string>();
   private updates: Json[] = [];
@@ -579,6 +153,7 @@ export class BotApiServer extends EventEmitter {
     };
     this.users.set(this.botUser.id, this.botUser);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.flood = new FloodControl(this.limits, this.stats);
     this.latencyMs = opts.latencyMs ?? 0;
     this.draftsSupported = opts.draftsSupported ?? true;
     this.handlers = this.buildHandlers();
@@ -1062,7 +637,7 @@ export class BotApiServer extends EventEmitter {
     if (msg.document) out.document = msg.document;
     if (msg.caption !== undefined) out.caption = msg.caption;
     if (msg.caption_entities?.length) out.caption_entities = msg.caption_entities;
-    if (normalizeMarkup(msg.reply_markup) !== undefined) out.reply_markup = msg.reply_markup;
+    if (hasMarkup(msg.reply_markup)) out.reply_markup = msg.reply_markup;
     return out;
   }
 
@@ -1070,28 +645,7 @@ export class BotApiServer extends EventEmitter {
 
   /** Refuses with 429 if any window is full; otherwise counts the request in every window. */
   private floodGate(chat: FakeChat, kind: "message" | "draft"): void {
-    const now = Date.now();
-    const checks: Array<[string, RateWindow]> = [["global", this.limits.global]];
-    if (chat.type === "group" || chat.type === "supergroup") checks.push([`group:${chat.id}`, this.limits.perGroup]);
-    checks.push(kind === "draft" ? [`draft:${chat.id}`, this.limits.perChatDrafts] : [`chat:${chat.id}`, this.limits.perChat]);
-    let retryMs = 0;
-    for (const [key, window] of checks) {
-      const entries = (this.windows.get(key) ?? []).filter((t) => t > now - window.windowMs);
-      this.windows.set(key, entries);
-      if (entries.length >= window.max) {
-        const oldest = entries[entries.length - window.max] ?? now;
-        retryMs = Math.max(retryMs, oldest + window.windowMs - now);
-      }
-    }
-    const blocked = checks.some(([key, window]) => (this.windows.get(key)?.length ?? 0) >= window.max);
-    if (blocked) {
-      const retryAfter = Math.max(1, Math.ceil(retryMs / 1000));
-      this.stats.tooManyRequests++;
-      this.stats.tooManyRequestsByChat.set(chat.id, (this.stats.tooManyRequestsByChat.get(chat.id) ?? 0) + 1);
-      throw new ApiError(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter });
-    }
-    for (const [key] of checks) this.windows.get(key)!.push(now);
-    this.stats.counted++;
+    this.flood.gate(chat, kind);
   }
 
   // ---- parameter helpers -----------------------------------------------------------------------------------
@@ -1107,22 +661,6 @@ export class BotApiServer extends EventEmitter {
     const state = this.chats.get(id);
     if (!state) throw badRequest("chat not found");
     return state;
-  }
-
-  private entitiesFrom(p: Params, name: "entities" | "caption_entities", text: string): MessageEntity[] | undefined {
-    const value = p.json(name, `can't parse entities: ${name} is not valid JSON`);
-    if (value === undefined) return undefined;
-    const reason = entityError(text, value);
-    if (reason) throw badRequest(`can't parse entities: ${reason}`);
-    const list = (value as Json[]).map((e) => stripUndefined(e) as unknown as MessageEntity);
-    return list.length > 0 ? list : undefined;
-  }
-
-  private markupFrom(p: Params): unknown {
-    const markup = p.json("reply_markup", "can't parse reply keyboard markup JSON object");
-    if (markup === undefined) return undefined;
-    validateReplyMarkup(markup);
-    return markup;
   }
 
   private replyFrom(p: Params, state: ChatState): number | undefined {
@@ -1146,10 +684,6 @@ export class BotApiServer extends EventEmitter {
     throw badRequest("message to be replied not found");
   }
 
-  private noParseMode(p: Params): void {
-    if (p.has("parse_mode")) throw badRequest("can't parse entities: this test server accepts entities only");
-  }
-
   private textFrom(p: Params): string {
     const text = p.str("text");
     if (text === undefined || text.trim() === "") throw badRequest("message text is empty");
@@ -1160,7 +694,7 @@ export class BotApiServer extends EventEmitter {
   private captionFrom(p: Params): { caption?: string; caption_entities?: MessageEntity[] } {
     const caption = p.str("caption");
     if (caption !== undefined && utf16Length(caption) > MAX_CAPTION) throw badRequest("message caption is too long");
-    const entities = this.entitiesFrom(p, "caption_entities", caption ?? "");
+    const entities = entitiesFrom(p, "caption_entities", caption ?? "");
     const out: { caption?: string; caption_entities?: MessageEntity[] } = {};
     if (caption !== undefined && caption !== "") out.caption = caption;
     if (entities) out.caption_entities = entities;
@@ -1288,10 +822,10 @@ export class BotApiServer extends EventEmitter {
 
       sendMessage: (p) => {
         const state = this.chatFrom(p);
-        this.noParseMode(p);
+        noParseMode(p);
         const text = this.textFrom(p);
-        const entities = this.entitiesFrom(p, "entities", text);
-        const markup = this.markupFrom(p);
+        const entities = entitiesFrom(p, "entities", text);
+        const markup = markupFrom(p);
         p.json("link_preview_options", "can't parse link preview options JSON object");
         const { thread, replyTo } = sendCommon(p, state);
         this.floodGate(state.chat, "message");
@@ -1304,10 +838,10 @@ export class BotApiServer extends EventEmitter {
 
       editMessageText: (p) => {
         const { state, msg } = this.editTarget(p);
-        this.noParseMode(p);
+        noParseMode(p);
         const text = this.textFrom(p);
-        const entities = this.entitiesFrom(p, "entities", text);
-        const markup = this.markupFrom(p);
+        const entities = entitiesFrom(p, "entities", text);
+        const markup = markupFrom(p);
         p.json("link_preview_options", "can't parse link preview options JSON object");
         if (msg.text === undefined) throw badRequest("there is no text in the message to edit");
         if (msg.text === text && sameEntities(msg.entities, entities) && sameMarkup(msg.reply_markup, markup)) {
@@ -1319,9 +853,9 @@ export class BotApiServer extends EventEmitter {
 
       editMessageCaption: (p) => {
         const { state, msg } = this.editTarget(p);
-        this.noParseMode(p);
+        noParseMode(p);
         const { caption, caption_entities } = this.captionFrom(p);
-        const markup = this.markupFrom(p);
+        const markup = markupFrom(p);
         if (!msg.photo && !msg.document && msg.photo_url === undefined) throw badRequest("there is no caption in the message to edit");
         if ((msg.caption ?? "") === (caption ?? "") && sameEntities(msg.caption_entities, caption_entities) && sameMarkup(msg.reply_markup, markup)) {
           throw badRequest(MESSAGE_NOT_MODIFIED.slice("Bad Request: ".length));
@@ -1332,7 +866,7 @@ export class BotApiServer extends EventEmitter {
 
       editMessageReplyMarkup: (p) => {
         const { msg } = this.editTarget(p);
-        const markup = this.markupFrom(p);
+        const markup = markupFrom(p);
         if (sameMarkup(msg.reply_markup, markup)) throw badRequest(MESSAGE_NOT_MODIFIED.slice("Bad Request: ".length));
         return this.applyEdit(msg, { reply_markup: markup });
       },
@@ -1343,15 +877,15 @@ export class BotApiServer extends EventEmitter {
         if (state.chat.type !== "private") throw badRequest("draft can't be sent to this chat");
         const draftId = p.int("draft_id");
         if (draftId === undefined || draftId === 0) throw badRequest("draft_id must be a non-zero integer");
-        this.noParseMode(p);
+        noParseMode(p);
         const text = p.str("text") ?? "";
         if (utf16Length(text) > MAX_TEXT) throw badRequest("message is too long");
-        const entities = this.entitiesFrom(p, "entities", text);
+        const entities = entitiesFrom(p, "entities", text);
         const thread = p.int("message_thread_id");
         p.bool("can_stop");
         p.bool("keep_on_stop");
         this.floodGate(state.chat, "draft");
-        const update: DraftUpdate = stripUndefined({ at: Date.now(), draft_id: draftId, text, entities, message_thread_id: thread }) as unknown as DraftUpdate;
+        const update: DraftUpdate = stripUndefined({ at: Date.now(), draft_id: draftId, text, entities, message_thread_id: thread });
         const draft = state.drafts.get(draftId) ?? { draft_id: draftId, text, history: [] };
         draft.text = text;
         draft.entities = entities;
@@ -1386,10 +920,10 @@ export class BotApiServer extends EventEmitter {
 
       sendPhoto: (p) => {
         const state = this.chatFrom(p);
-        this.noParseMode(p);
+        noParseMode(p);
         const input = this.inputFile(p, "photo");
         const caption = this.captionFrom(p);
-        const markup = this.markupFrom(p);
+        const markup = markupFrom(p);
         p.bool("has_spoiler");
         const { thread, replyTo } = sendCommon(p, state);
         let photo: PhotoSize[];
@@ -1421,10 +955,10 @@ export class BotApiServer extends EventEmitter {
 
       sendDocument: (p) => {
         const state = this.chatFrom(p);
-        this.noParseMode(p);
+        noParseMode(p);
         const input = this.inputFile(p, "document");
         const caption = this.captionFrom(p);
-        const markup = this.markupFrom(p);
+        const markup = markupFrom(p);
         const { thread, replyTo } = sendCommon(p, state);
         let document: DocumentInfo;
         if ("bytes" in input) {
@@ -1439,7 +973,7 @@ export class BotApiServer extends EventEmitter {
         } else if ("fileId" in input) {
           this.floodGate(state.chat, "message");
           const file = this.files.get(input.fileId)!;
-          document = stripUndefined({ file_id: file.file_id, file_unique_id: file.file_unique_id, file_size: file.file_size, mime_type: file.mime }) as unknown as DocumentInfo;
+          document = stripUndefined({ file_id: file.file_id, file_unique_id: file.file_unique_id, file_size: file.file_size, mime_type: file.mime });
         } else {
           this.floodGate(state.chat, "message");
           const info = this.addFile(new Uint8Array(0));
@@ -1509,53 +1043,9 @@ export class BotApiServer extends EventEmitter {
   }
 }
 
+
 // ---------------------------------------------------------------------------------------------------------------
 // Free helpers
-
-async function decodeParams(req: IncomingMessage, url: URL): Promise<Params> {
-  const raw: Json = {};
-  for (const [k, v] of url.searchParams) raw[k] = v;
-  const files = new Map<string, MultipartPart>();
-  if (req.method !== "POST") {
-    req.resume();
-    return new Params(raw, files);
-  }
-  const body = await readBody(req, 60 * 1024 * 1024);
-  const type = (req.headers["content-type"] ?? "").toLowerCase();
-  if (body.length === 0) return new Params(raw, files);
-  if (type.startsWith("application/json")) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString("utf8"));
-    } catch {
-      throw badRequest("can't parse JSON request body");
-    }
-    if (!isObject(parsed)) throw badRequest("request body must be a JSON object");
-    Object.assign(raw, parsed);
-  } else if (type.startsWith("application/x-www-form-urlencoded")) {
-    for (const [k, v] of new URLSearchParams(body.toString("utf8"))) raw[k] = v;
-  } else if (type.startsWith("multipart/form-data")) {
-    const boundary = multipartBoundary(req.headers["content-type"] ?? "");
-    if (!boundary) throw badRequest("multipart boundary is missing");
-    let parts: MultipartPart[];
-    try {
-      parts = parseMultipart(body, boundary);
-    } catch (err) {
-      throw badRequest(`can't parse multipart body: ${(err as Error).message}`);
-    }
-    for (const part of parts) {
-      if (part.filename !== undefined) files.set(part.name, part);
-      else raw[part.name] = part.data.toString("utf8");
-    }
-  } else {
-    throw badRequest(`unsupported content-type ${JSON.stringify(type)}`);
-  }
-  return new Params(raw, files);
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 function commandsKey(scope: Json | undefined, languageCode: string): string {
   return `${canonical(scope ?? { type: "default" })}|${languageCode}`;
@@ -1618,18 +1108,6 @@ function chatMember(user: FakeUser, status: ChatMemberStatus): Json {
     default:
       return { status, user: u };
   }
-}
-
-/** Entities Telegram adds to user text by itself: a leading /command and @username mentions. */
-export function autoEntities(text: string): MessageEntity[] {
-  const entities: MessageEntity[] = [];
-  const command = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?/.exec(text);
-  if (command) entities.push({ type: "bot_command", offset: 0, length: command[0].length });
-  const mention = /(^|[^A-Za-z0-9_@/])(@[A-Za-z0-9_]{4,32})/g;
-  for (let m = mention.exec(text); m; m = mention.exec(text)) {
-    entities.push({ type: "mention", offset: m.index + m[1]!.length, length: m[2]!.length });
-  }
-  return entities;
 }
 
 /** Starts the fake Bot API on 127.0.0.1 with a random port. */
