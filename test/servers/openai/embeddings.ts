@@ -163,7 +163,7 @@ function readInputs(input: unknown, encoding: GptEncoding): Inputs {
   const isToken = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < encoding.vocabularySize;
   let items: Array<string | number[]>;
   if (typeof input === "string") items = [input];
-  else if (Array.isArray(input) && input.length > 0 && input.every((v) => typeof v === "number")) items = [input as number[]];
+  else if (Array.isArray(input) && input.length > 0 && input.every((v) => typeof v === "number")) items = [input];
   else if (Array.isArray(input)) items = input as Array<string | number[]>;
   else return { error: INVALID_INPUT };
   if (items.length === 0) return { error: INVALID_INPUT };

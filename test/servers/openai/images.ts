@@ -50,16 +50,20 @@ export class ImageEndpoint {
       return sendJson(res, 400, errorBody(400, "Invalid 'prompt': empty string.", "empty_string"));
     }
     let script: ImageScript = this.queue.shift() ?? this.defaultImage(rawBody);
-    while (typeof script === "function") script = await script(rawBody);
-    if ("error" in script) {
-      const { status, body, headers } = script.error;
-      return sendJson(res, status, body ?? errorBody(status), headers);
+    for (;;) {
+      while (typeof script === "function") script = await script(rawBody);
+      if ("error" in script) {
+        const { status, body, headers } = script.error;
+        return sendJson(res, status, body ?? errorBody(status), headers);
+      }
+      if (!("stallMs" in script)) break;
+      // A stall, then the default answer.
+      const life = new ResponseLife(res, this.ctx.stop);
+      await life.sleep(script.stallMs);
+      if (life.gone) return;
+      script = this.defaultImage(rawBody);
     }
-    if ("stallMs" in script) {
-      await new ResponseLife(res, this.ctx.stop).sleep(script.stallMs);
-      script = this.defaultImage(rawBody) as ImageScriptObject;
-    }
-    const image = (script as ImageScriptObject).image;
+    const image = script.image;
     const datum: Record<string, unknown> = {};
     if (image.bytes) {
       const format = image.format ?? (rawBody.response_format === "url" ? "url" : "b64_json");
