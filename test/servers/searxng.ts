@@ -61,6 +61,7 @@ export interface SearxngRequest {
   at: number;
 }
 
+/** Options of startSearxng(). */
 export interface SearxngOptions {
   /** Origin of the test website (test/servers/website.ts): the default results point at its pages. */
   website?: string;
@@ -97,6 +98,7 @@ function websiteResults(origin: string): SearxngAnswerInput {
   };
 }
 
+/** The running fake SearXNG: set results per query, script failures, read the queries. */
 export class SearxngServer {
   /** The instance's base URL: what SEARXNG_URL is set to. */
   readonly url: string;

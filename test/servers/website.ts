@@ -99,6 +99,7 @@ export interface WebsitePage {
 /** A page a test adds as code. */
 export type WebsiteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
+/** Options of startWebsite(). */
 export interface WebsiteOptions {
   /** Delay of /slow and /slow-body unless `?ms=` is given. Default 15000 (past a 10 s fetch timeout). */
   slowMs?: number;
@@ -112,6 +113,7 @@ function htmlPage(title: string, body: string): string {
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>\n`;
 }
 
+/** The running test website: add pages, read what was requested. */
 export class Website {
   /** `http://127.0.0.1:PORT` */
   readonly origin: string;

@@ -21,6 +21,7 @@ import { ResponseLife, type StreamGate } from "./lifetime.js";
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
 
+/** Usage numbers a script imposes instead of the server's estimates. */
 export interface UsageOverride {
   prompt_tokens?: number;
   completion_tokens?: number;
@@ -28,6 +29,7 @@ export interface UsageOverride {
   cached_tokens?: number;
 }
 
+/** finish_reason of a text answer (tool-call answers always finish with "tool_calls"). */
 export type FinishReason = "stop" | "length" | "content_filter";
 
 /** Where a script waits for a {@link StreamGate}: "stall until released". */
@@ -36,13 +38,15 @@ export interface HoldOptions {
   hold?: StreamGate;
   /**
    * Where: after this many characters (UTF-16 code units) of content, then of tool-call arguments, have been written.
-   * Default 0: right after the first chunk (`role: "assistant"`), so the SDK already holds the stream.
+   * Default 0: right after the first chunk (`role: "assistant"`), so the SDK already holds the stream. Infinity: after
+   * all content and tool calls, before the finish chunk.
    */
   holdAfterChars?: number;
   /** Wait before even sending the headers instead (the SDK's create() is still pending). */
   holdBeforeHeaders?: boolean;
 }
 
+/** A text answer, streamed in chunks, with optional pauses, stalls, a cut or a gate. */
 export interface TextScript extends HoldOptions {
   text: string;
   /** Characters (UTF-16 code units, never splitting a surrogate pair) per content chunk. Default 4. */
@@ -62,6 +66,7 @@ export interface TextScript extends HoldOptions {
   model?: string;
 }
 
+/** An answer that calls tools (arguments streamed in pieces, as OpenAI does). */
 export interface ToolCallScript extends HoldOptions {
   toolCalls: Array<{ id?: string; name: string; arguments: string }>;
   /** Optional content streamed before the tool calls. */
@@ -73,6 +78,7 @@ export interface ToolCallScript extends HoldOptions {
   model?: string;
 }
 
+/** An HTTP error answer (body defaults to OpenAI's for the status). */
 export interface ErrorScript {
   error: { status: number; body?: object; headers?: Record<string, string> };
 }
@@ -84,7 +90,9 @@ export interface StallScript {
   beforeHeaders?: boolean;
 }
 
+/** Any scripted chat answer. */
 export type ChatScriptObject = TextScript | ToolCallScript | ErrorScript | StallScript;
+/** A scripted chat answer, or a function of the request that makes one. */
 export type ChatScript = ChatScriptObject | ((body: ChatRequestBody) => ChatScript | Promise<ChatScript>);
 
 /** The parsed body of a chat completion request (loosely typed: tests assert on what the bot really sent). */

@@ -11,6 +11,7 @@ import type { ErrorScript, StallScript } from "./chat.js";
 import { errorBody, isObject } from "./errors.js";
 import { ResponseLife } from "./lifetime.js";
 
+/** A scripted image answer. */
 export interface ImageScriptObject {
   image: {
     b64_json?: string;
@@ -22,6 +23,7 @@ export interface ImageScriptObject {
     revised_prompt?: string;
   };
 }
+/** A scripted image answer, failure or stall, or a function of the request that makes one. */
 export type ImageScript =
   | ImageScriptObject
   | ErrorScript

@@ -20,6 +20,7 @@ import {
   type UploadedAudio,
 } from "./transcriptions.js";
 
+/** One HTTP request the server received, whatever its path or fate. */
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -32,6 +33,7 @@ export interface RecordedRequest {
   at: number;
 }
 
+/** Options of startOpenAIServer(). */
 export interface OpenAIServerOptions {
   /** Default `sk-test`. */
   apiKey?: string;
@@ -62,6 +64,7 @@ const LISTED_MODELS = [
   "gpt-4o-mini-tts",
 ];
 
+/** The running test server: script its answers, read what it was sent and what became of each answer. */
 export class OpenAIServer {
   readonly baseURL: string;
   readonly origin: string;
