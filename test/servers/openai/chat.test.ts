@@ -99,6 +99,20 @@ describe("chat stream records", () => {
     expect(await server.lastChatStream()!.ended).toMatchObject({ completed: true, aborted: false });
   });
 
+  it("holdAfterChars: Infinity holds after the whole answer, before the finish chunk", async () => {
+    const gate = new StreamGate();
+    server.enqueue({ toolCalls: [{ id: "call_t", name: "get_time", arguments: "{}" }], hold: gate, holdAfterChars: Infinity });
+    const runner = client.chat.completions.stream({ model: "m", messages: ask("time?") });
+    const final = runner.finalChatCompletion();
+    await gate.reached;
+    const record = server.lastChatStream()!;
+    expect(record.toolCalls).toEqual([{ id: "call_t", name: "get_time", arguments: "{}" }]);
+    expect(record.completed).toBe(false);
+    gate.release();
+    expect((await final).choices[0]!.finish_reason).toBe("tool_calls");
+    expect(await record.ended).toMatchObject({ completed: true, aborted: false });
+  });
+
   it("an abandoned tool-call round shows the tool call written so far and no finish", async () => {
     const gate = new StreamGate();
     const args = JSON.stringify({ city: "Berlin", days: 3 });
