@@ -75,7 +75,7 @@ describe("test website", () => {
     while (read < 1024 * 1024) read += (await reader.read()).value?.length ?? 0;
     await reader.cancel();
     const record = site.requestsFor(P.big)[0]!;
-    await expect.poll(() => record.aborted).toBe(true);
+    await expect.poll(() => record.aborted, { timeout: 5000 }).toBe(true);
     expect(record.completed).toBe(false);
     expect(record.bytesSent).toBeLessThan(64 * 1024 * 1024);
   });
@@ -83,7 +83,7 @@ describe("test website", () => {
   it("is slow on demand: late headers on /slow, a trickling body on /slow-body", async () => {
     const late = await fetch(site.url(`${P.slow}?ms=2000`), { signal: AbortSignal.timeout(200) }).catch((e: unknown) => e);
     expect((late as Error).name).toBe("TimeoutError");
-    await expect.poll(() => site.requestsFor(P.slow)[0]!.aborted).toBe(true);
+    await expect.poll(() => site.requestsFor(P.slow)[0]!.aborted, { timeout: 5000 }).toBe(true);
 
     const started = Date.now();
     const trickle = await fetch(site.url(`${P.slowBody}?ms=300`));
