@@ -12,11 +12,12 @@ export interface TestBed {
   api: Api;
 }
 
-/** A server with Alice's private chat and a supergroup (Alice and Bob members), and an Api client for it. */
+/** A server with Alice's and Bob's private chats and a supergroup (Alice and Bob members), and an Api client for it. */
 export async function startTestBed(opts: BotApiServerOptions = {}): Promise<TestBed> {
   const server = await startBotApiServer(opts);
   server.addChat({ id: alice.id, type: "private", first_name: alice.first_name, username: alice.username });
   server.addUser(alice);
+  server.addChat({ id: bob.id, type: "private", first_name: bob.first_name });
   server.addUser(bob);
   server.addChat({ id: GROUP, type: "supergroup", title: "Test group" });
   server.setChatMember(GROUP, alice, "member");
