@@ -2,6 +2,7 @@
 // audio, round videos and documents of any size) and the media a bot sends back (sendVoice, sendAudio).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InputFile, type Api } from "grammy";
+import type { Message } from "grammy/types";
 import { opusDuration, splitLikeClient, type BotApiServer } from "./bot-api.js";
 import { alice, bob, failure, GROUP, oggFile, startTestBed } from "./bot-api-testing.js";
 import { solidPng } from "./openai.js";
@@ -78,6 +79,13 @@ describe("albums, pastes and edits", () => {
     expect(splitLikeClient("short")).toEqual(["short"]);
   });
 
+  it("delivers whatever data the client had, even when the keyboard no longer has that button", async () => {
+    const panel = await api.sendMessage(alice.id, "pick", { reply_markup: { inline_keyboard: [[{ text: "Old", callback_data: "old" }]] } });
+    await api.editMessageReplyMarkup(alice.id, panel.message_id, { reply_markup: { inline_keyboard: [[{ text: "New", callback_data: "new" }]] } });
+    const id = server.userPresses({ chat: alice.id, from: alice, messageId: panel.message_id, data: "old" });
+    expect(server.pendingUpdates().at(-1)).toMatchObject({ callback_query: { id, data: "old", message: { reply_markup: { inline_keyboard: [[{ callback_data: "new" }]] } } } });
+  });
+
   it("edits a user's message: edited_message with edit_date and the new text", () => {
     const msg = server.userSends({ chat: alice.id, from: alice, text: "what is 2+2?" });
     const edited = server.userEdits({ chat: alice.id, messageId: msg.message_id, text: "what is 2+3?" });
@@ -115,10 +123,10 @@ describe("voice, audio, video notes and documents", () => {
     expect(sent.voice).toMatchObject({ duration: 4, mime_type: "audio/ogg" });
     expect(sent.caption).toBe("spoken");
     expect(opusDuration(server.fileBytes(sent.voice!.file_id)!)).toBe(4);
-    const vorbis = await api.sendVoice(alice.id, new InputFile(oggFile(4, "Vorbis"), "answer.ogg"));
+    const vorbis: Message = await api.sendVoice(alice.id, new InputFile(oggFile(4, "Vorbis"), "answer.ogg"));
     expect(vorbis.voice).toBeUndefined();
     expect(vorbis.document).toMatchObject({ file_name: "answer.ogg" });
-    const wav = await api.sendVoice(alice.id, new InputFile(new TextEncoder().encode("RIFF....WAVEfmt "), "a.wav"));
+    const wav: Message = await api.sendVoice(alice.id, new InputFile(new TextEncoder().encode("RIFF....WAVEfmt "), "a.wav"));
     expect(wav.document).toMatchObject({ mime_type: "audio/wav" });
     const given = await api.sendVoice(alice.id, new InputFile(oggFile(4), "x.ogg"), { duration: 5 });
     expect(given.voice!.duration).toBe(5);
