@@ -1,6 +1,8 @@
-// The data model of the fake Bot API, as tests see it: users and chats, stored messages with their edit history,
-// drafts, files, flood-control settings and the call log. Plain interfaces only (every concern file shares them, so
-// they live apart from the code to keep the imports one-way).
+// The data model of the fake Bot API, as tests see it: users and chats (channels and discussion groups too), forum
+// topics, stored messages with their edit history (voice notes, audio, round videos, albums, quotes, forwards,
+// inline-mode, guest and ephemeral messages), drafts with their stop state, files, the server's options (BotFather
+// settings, webhook delivery timing), flood-control settings and the call log. Plain interfaces only (every concern
+// file shares them, so they live apart from the code to keep the imports one-way).
 import type { MessageEntity } from "grammy/types";
 
 export type ChatType = "private" | "group" | "supergroup" | "channel";

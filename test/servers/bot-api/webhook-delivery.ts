@@ -62,7 +62,11 @@ export class WebhookDelivery {
     const max = target.max_connections ?? 40;
     const now = Date.now();
     const busy = new Set<string>();
-    for (const update of this.source.pending()) {
+    const pending = this.source.pending();
+    // Back-off of updates that left the queue (dropped, or taken by getUpdates after deleteWebhook) is forgotten.
+    const ids = new Set(pending.map((u) => u.update_id as number));
+    for (const id of this.attempts.keys()) if (!ids.has(id)) this.attempts.delete(id);
+    for (const update of pending) {
       const id = update.update_id as number;
       const key = orderKey(update);
       if (busy.has(key)) continue;
@@ -90,11 +94,12 @@ export class WebhookDelivery {
     this.inFlight.clear();
   }
 
-  /** Wakes up for the earliest retry. */
+  /** Wakes up for the earliest retry still ahead (due ones start when a delivery of their chat or a slot ends). */
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const next = Math.min(...[...this.attempts.values()].map((a) => a.nextAt));
+    const now = Date.now();
+    const next = Math.min(...[...this.attempts.values()].map((a) => a.nextAt).filter((at) => at > now));
     if (!Number.isFinite(next)) return;
     this.timer = setTimeout(() => this.kick(), Math.max(0, next - Date.now()));
     this.timer.unref();
