@@ -77,6 +77,10 @@ describe("ephemeral messages", () => {
     expect((await failure(api.sendMessage(alice.id, "x", params(alice.id)))).description).toBe(`Bad Request: ${EPHEMERAL_UNSUPPORTED}`);
     server.addUser({ id: 4242, first_name: "Stranger" });
     expect((await failure(api.sendMessage(GROUP, "x", params(4242)))).description).toBe("Bad Request: USER_NOT_PARTICIPANT");
+    // Whoever writes in the group is a member; the answer may reply to their message.
+    const question = server.userSends({ chat: GROUP, from: 4242, text: "/usage" });
+    const answer = await api.sendMessage(GROUP, "only you see this", { ...params(4242), reply_parameters: { message_id: question.message_id } });
+    expect(answer).toMatchObject({ message_id: 0, reply_to_message: { message_id: question.message_id } });
 
     const panel = await api.sendMessage(GROUP, "panel", { reply_markup: { inline_keyboard: [[{ text: "Go", callback_data: "go" }]] } });
     const query = server.userPresses({ chat: GROUP, from: alice, messageId: panel.message_id, data: "go" });
@@ -89,8 +93,8 @@ describe("ephemeral messages", () => {
 
     // In place of the pressed message, for the presser only.
     await api.sendMessage(GROUP, "your settings", params(alice.id, { callback_query_id: query, replace_callback_query_message: true }));
-    expect(server.visibleTo(GROUP, alice.id).map((m) => m.text)).toEqual(["your settings"]);
-    expect(server.visibleTo(GROUP, bob.id).map((m) => m.text)).toEqual(["panel"]);
+    expect(server.visibleTo(GROUP, alice.id).map((m) => m.text)).toEqual(["/usage", "your settings"]);
+    expect(server.visibleTo(GROUP, bob.id).map((m) => m.text)).toEqual(["/usage", "panel"]);
     await api.answerCallbackQuery(query);
     const answered = await failure(api.sendMessage(GROUP, "x", params(alice.id, { callback_query_id: query })));
     expect(answered.description).toMatch(/query ID is invalid/);

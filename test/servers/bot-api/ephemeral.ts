@@ -70,8 +70,8 @@ export class Ephemeral {
     return out;
   }
 
-  /** Stores an ephemeral message from `from` (the bot) for its receiver. */
-  store(state: ChatState, from: FakeUser, params: EphemeralParams, thread: number | undefined): StoredMessage {
+  /** Stores an ephemeral message from `from` (the bot) for its receiver, in reply to `replyTo` when given. */
+  store(state: ChatState, from: FakeUser, params: EphemeralParams, thread: number | undefined, replyTo?: number): StoredMessage {
     const now = Date.now();
     const id = state.nextEphemeralId++;
     const msg: StoredMessage = {
@@ -86,6 +86,7 @@ export class Ephemeral {
       ephemeral_message_id: id,
     };
     if (thread !== undefined) msg.message_thread_id = thread;
+    if (replyTo !== undefined) msg.reply_to_message_id = replyTo;
     state.ephemeral.set(id, msg);
     if (params.replacesMessageId !== undefined) {
       const key = `${state.chat.id}:${params.receiverUserId}`;

@@ -135,7 +135,7 @@ export class Messages {
     const ephemeral = this.ephemeral.paramsFrom(p, state);
     this.flood.gate(state.chat, "message");
     const msg = ephemeral
-      ? this.ephemeral.store(state, this.botUser, ephemeral, options.thread)
+      ? this.ephemeral.store(state, this.botUser, ephemeral, options.thread, options.replyTo?.message_id)
       : this.create(state, this.botUser, { reply_to_message_id: options.replyTo?.message_id, message_thread_id: options.thread });
     if (options.quote && !ephemeral) msg.quote = options.quote;
     fill(msg);

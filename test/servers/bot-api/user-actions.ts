@@ -3,7 +3,8 @@
 // admin on behalf of the group or as a channel), send an album, paste a text too long for one message (split the way
 // Telegram clients split it), edit their message, or press an inline button. Each action is stored the way Telegram
 // stores it (a user photo in several sizes, automatic /command and @mention entities, the thread of a reply) and
-// queued as the update the bot will receive, only when the bot would receive it (it is a member of the group).
+// queued as the update the bot will receive, only when the bot would receive it (it is a member of the group). A user
+// who writes in a group is a member of it from then on.
 import type { Message } from "grammy/types";
 import { CHANNEL_BOT, GROUP_ANONYMOUS_BOT, type Chats, type ChatState } from "./chats.js";
 import { autoEntities, utf16Length } from "./entities.js";
@@ -91,6 +92,10 @@ export function storeUserMessage(world: World, opts: UserSendsOptions): { state:
   if (opts.quote && !replied) throw new Error("userSends: a quote needs replyTo");
   const hasContent = opts.text !== undefined || opts.photo || opts.photoSizes || opts.document || opts.voice || opts.audio || opts.videoNote;
   if (!hasContent) throw new Error("userSends needs text, photo, photoSizes, document, voice, audio or videoNote");
+  // Whoever writes in a group is in it: a user the test did not make a member becomes one.
+  if ((chat.type === "group" || chat.type === "supergroup") && !senderChat && !state.members.has(from.id)) {
+    state.members.set(from.id, { user: from, status: "member" });
+  }
   const thread = topics.userThread(state, opts.threadId, replied, from);
   const msg = messages.create(state, from, { reply_to_message_id: opts.replyTo, message_thread_id: thread });
   if (senderChat) msg.sender_chat_id = senderChat.id;
