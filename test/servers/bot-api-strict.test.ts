@@ -117,6 +117,7 @@ describe("membership", () => {
       "left",
       "kicked",
     ]);
+    expect(await api.getChatMember(alice.id, server.botUser.id)).toMatchObject({ status: "kicked" });
     server.userUnblocksBot(alice);
     await api.sendMessage(alice.id, "welcome back");
   });

@@ -177,6 +177,7 @@ export class Chats {
         const state = this.fromParam(p);
         const userId = p.int("user_id");
         if (userId === undefined) throw badRequest("user_id is empty");
+        if (userId === this.botUser.id && state.chat.type === "private") return chatMember(this.botUser, this.botStatus(state));
         const member = state.members.get(userId);
         if (member) return chatMember(member.user, member.status);
         const user = this.users.get(userId);
