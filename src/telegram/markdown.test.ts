@@ -174,7 +174,7 @@ describe("markdownToEntities: constructs", () => {
     expect(ft.entities[0]).toMatchObject({ language: "js" });
   });
 
-  it("makes text_link only for http, https, tg and mailto URLs, with an optional title", () => {
+  it("makes text_link only for http, https, tg and mailto URLs, with an optional title; <…> URLs may hold spaces", () => {
     const ft = convert(
       '[a](https://a.example/x_(y)) [b](http://b.example "Title") [c](tg://resolve?domain=x) ' +
         "[d](mailto:me@example.com) [e](javascript:alert(1)) [f](ftp://x) [g](<https://g.example/a b>)",
@@ -185,6 +185,7 @@ describe("markdownToEntities: constructs", () => {
       { type: "text_link", offset: 2, length: 1, url: "http://b.example" },
       { type: "text_link", offset: 4, length: 1, url: "tg://resolve?domain=x" },
       { type: "text_link", offset: 6, length: 1, url: "mailto:me@example.com" },
+      { type: "text_link", offset: 12, length: 1, url: "https://g.example/a%20b" },
     ]);
   });
 
