@@ -130,7 +130,7 @@ class Walker {
   private containerStart = false;
   /** Source line after the last block, to tell a line break from a blank line between blocks. */
   private lastLine = 0;
-  /** Inside a link: code is plain text, and images are their alt text. */
+  /** Inside a link shown as text_link: code is plain text, and an image is its alt text. */
   private linkDepth = 0;
 
   constructor(private readonly w: Writer) {}
@@ -139,24 +139,22 @@ class Walker {
     for (let i = 0; i < tokens.length; i++) this.token(tokens[i] as Token, tokens, i);
   }
 
-  private block(token: Token): void {
+  /** A block starts: on the item's marker line, else after a line break or (as in the source) a blank line. */
+  private block(token: Token, leaf = true): void {
     if (this.containerStart) this.containerStart = false;
     else this.w.separate(token.map !== null && token.map[0] > this.lastLine);
-  }
-
-  private endBlock(token: Token): void {
-    if (token.map) this.lastLine = token.map[1];
+    if (leaf && token.map) this.lastLine = token.map[1];
   }
 
   private push(type: OpenEntity["type"], url?: string): void {
     this.open.push({ type, start: this.w.mark(), url });
-    if (type === "link") this.linkDepth++;
+    if (type === "link" && url !== undefined) this.linkDepth++;
   }
 
   private pop(): void {
     const entity = this.open.pop();
     if (!entity) return;
-    if (entity.type === "link") this.linkDepth--;
+    if (entity.type === "link" && entity.url !== undefined) this.linkDepth--;
     if (entity.type !== "link" || entity.url !== undefined) {
       this.w.add(entity.type === "link" ? "text_link" : entity.type, entity.start, { url: entity.url });
     }
@@ -177,7 +175,7 @@ class Walker {
       case "paragraph_close":
         break;
       case "blockquote_open":
-        this.block(token);
+        this.block(token, false);
         this.push("blockquote");
         this.containerStart = true;
         break;
@@ -194,7 +192,7 @@ class Walker {
         break;
       case "list_item_open": {
         const list = this.lists.at(-1) as List;
-        this.block(token);
+        this.block(token, false);
         let marker = list.ordered ? `${list.next++}${token.markup} ` : BULLET;
         const first = tokens[i + 2]?.children?.[0];
         const task = tokens[i + 1]?.type === "paragraph_open" && first?.type === "text" ? TASK_RE.exec(first.content) : null;
@@ -233,7 +231,6 @@ class Walker {
         const start = w.mark(false);
         w.write(drawn);
         w.add("pre", start);
-        this.endBlock(table.open);
         break;
       }
       case "thead_open":
@@ -246,14 +243,8 @@ class Walker {
       case "td_close":
         break;
       case "inline":
-        if (this.table) {
-          const cell = new Writer();
-          new Walker(cell).walk(token.children ?? []);
-          this.table.rows.at(-1)?.push(cell.text().replace(/\s+/g, " ").trim());
-        } else {
-          this.walk(token.children ?? []);
-          this.endBlock(token);
-        }
+        if (this.table) this.table.rows.at(-1)?.push(plainText(token.children).replace(/\s+/g, " ").trim());
+        else this.walk(token.children ?? []);
         break;
       case "fence":
       case "code_block": {
@@ -263,18 +254,15 @@ class Walker {
         const start = w.mark(false);
         w.write(code);
         w.add("pre", start, { language: /^\{?\.?([\w+#.-]{1,32})/.exec(token.info.trim())?.[1] });
-        this.endBlock(token);
         break;
       }
       case "hr":
         this.block(token);
         w.write(RULE_LINE);
-        this.endBlock(token);
         break;
       case "html_block":
         this.block(token);
         w.write(token.content.trimEnd());
-        this.endBlock(token);
         break;
       case "text":
       case "text_special":
@@ -326,10 +314,8 @@ class Walker {
         // Inside a link only its alt text: Telegram links cannot nest.
         const linked = this.linkDepth === 0 && isAllowedLinkUrl(src);
         if (linked) this.push("link", src);
-        else this.linkDepth++;
-        this.walk(token.children ?? []);
+        w.write(plainText(token.children));
         if (linked) this.pop();
-        else this.linkDepth--;
         break;
       }
       default: {
@@ -339,6 +325,13 @@ class Walker {
       }
     }
   }
+}
+
+/** Inline tokens as text only (table cells, image alt text). */
+function plainText(tokens: Token[] | null): string {
+  const w = new Writer();
+  new Walker(w).walk(tokens ?? []);
+  return w.text();
 }
 
 /** The chat text and entities (not yet repaired: see repair.ts) for markdown-it's tokens. */
