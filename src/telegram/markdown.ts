@@ -20,29 +20,6 @@ export interface MarkdownOptions {
   partial?: boolean;
 }
 
-/** A last line that is only the start of a marker (`-`, `**`, a backtick or two, `#`, `>`, `|`, `==`). */
-const DANGLING_LINE_RE = /^[ \t]*[-*_+=~`#>|]{1,3}[ \t]*$/;
-const TABLE_DELIMITER_RE = /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?$/;
-const TABLE_DELIMITER_PREFIX_RE = /^[|:\- \t]+$/;
-
-const cellCount = (row: string): number => row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "").split(/(?<!\\)\|/).length;
-
-/**
- * Streaming: the last line is hidden while it is only the start of a marker, and so is a table header until its
- * delimiter row says it is a table (one line too short, and the header would flash as a paragraph of pipes).
- */
-function hideUnfinishedLines(markdown: string): string {
-  const lines = markdown.split("\n");
-  const last = lines.at(-1) as string;
-  const previous = lines.at(-2);
-  if (previous?.includes("|") && TABLE_DELIMITER_PREFIX_RE.test(last) && !lines.at(-3)?.includes("|")) {
-    const complete = TABLE_DELIMITER_RE.test(last.trim()) && cellCount(last) === cellCount(previous);
-    if (!complete) lines.splice(-2);
-  } else if (last.trimStart().startsWith("|") && !previous?.includes("|")) lines.pop();
-  else if (DANGLING_LINE_RE.test(last)) lines[lines.length - 1] = "";
-  return lines.join("\n");
-}
-
 /**
  * Converts a chat model's Markdown to plain text plus Telegram entities (never parse_mode).
  * With `partial`, the text is a prefix of an answer still streaming: see the module comment.
@@ -50,7 +27,7 @@ function hideUnfinishedLines(markdown: string): string {
 export function markdownToEntities(markdown: string, opts?: MarkdownOptions): FormattedText {
   const partial = opts?.partial === true;
   try {
-    const { text, entities } = renderTokens(parseMarkdown(partial ? hideUnfinishedLines(markdown) : markdown, partial));
+    const { text, entities } = renderTokens(parseMarkdown(markdown, partial));
     const ft = repairEntities(text, entities);
     return checkEntities(ft) === null ? ft : { text: ft.text, entities: [] };
   } catch {

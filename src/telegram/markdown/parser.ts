@@ -10,9 +10,10 @@
  * - bare http(s) URLs are read as links (their `_` and `*` are not markup); link URLs are never refused here, the
  *   walker decides which ones Telegram may get.
  *
- * Streaming (`env.partial`): the last inline block, if the text ends inside it, is the "tail". In the tail, dangling
- * marker characters at the very end are hidden, unclosed emphasis runs to the end, an unclosed code span is code to
- * the end, and a link still being typed shows only its text.
+ * Streaming (`partial`): a last line that is only the start of a marker, or a table header whose delimiter row is not
+ * complete, is left out. The last inline block, if the text ends inside it, is the "tail": there, dangling marker
+ * characters at the very end are hidden, unclosed emphasis runs to the end, an unclosed code span is code to the end,
+ * and a link still being typed shows only its text. Earlier blocks are read exactly as in the final text.
  */
 import MarkdownIt from "markdown-it";
 import type { Delimiter, Env, MarkdownIt as Parser, StateCore, StateInline, Token } from "markdown-it";
@@ -229,8 +230,31 @@ function createParser(): Parser {
 
 const parser = createParser();
 
-/** markdown-it's block tokens for `markdown`, inline tokens in their `children`. */
+/** A last line that is only the start of a marker (`-`, `**`, a backtick or two, `#`, `>`, `|`, `==`). */
+const DANGLING_LINE_RE = /^[ \t]*[-*_+=~`#>|]{1,3}[ \t]*$/;
+const TABLE_DELIMITER_RE = /^\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?$/;
+const TABLE_DELIMITER_PREFIX_RE = /^[|:\- \t]+$/;
+
+const cellCount = (row: string): number => row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "").split(/(?<!\\)\|/).length;
+
+/**
+ * Streaming: the last line is hidden while it is only the start of a marker, and so is a table header until its
+ * delimiter row says it is a table (one line too short, and the header would flash as a paragraph of pipes).
+ */
+function hideUnfinishedLines(markdown: string): string {
+  const lines = markdown.split("\n");
+  const last = lines.at(-1) as string;
+  const previous = lines.at(-2);
+  if (previous?.includes("|") && TABLE_DELIMITER_PREFIX_RE.test(last) && !lines.at(-3)?.includes("|")) {
+    const complete = TABLE_DELIMITER_RE.test(last.trim()) && cellCount(last) === cellCount(previous);
+    if (!complete) lines.splice(-2);
+  } else if (last.trimStart().startsWith("|") && !previous?.includes("|")) lines.pop();
+  else if (DANGLING_LINE_RE.test(last)) lines[lines.length - 1] = "";
+  return lines.join("\n");
+}
+
+/** markdown-it's block tokens for `markdown`, inline tokens in their `children` (`partial`: see the module comment). */
 export function parseMarkdown(markdown: string, partial: boolean): Token[] {
   const env: ParseEnv = { partial };
-  return parser.parse(markdown, env);
+  return parser.parse(partial ? hideUnfinishedLines(markdown) : markdown, env);
 }
