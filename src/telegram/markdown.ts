@@ -3,7 +3,8 @@
  * escape, so no answer can fail to parse, and every result is valid for Telegram whatever the input (repair.ts).
  *
  * markdown/parser.ts reads the Markdown (markdown-it: CommonMark and GFM, set up for chat models), walker.ts maps its
- * tokens to text and entities, repair.ts makes them acceptable to Telegram.
+ * tokens to text and entities, repair.ts makes them acceptable to Telegram; drafts.ts parses only the end of a
+ * growing answer again.
  *
  * `partial` renders a text that is still streaming so that it does not flicker: the block still being written
  * auto-closes its open markers instead of showing them, half-typed markers and links at the very end are hidden, an
@@ -11,9 +12,8 @@
  */
 import type { FormattedText } from "./formatted-text.js";
 import { checkEntities } from "./entity-check.js";
-import { parseMarkdown } from "./markdown/parser.js";
+import { renderMarkdown } from "./markdown/drafts.js";
 import { repairEntities } from "./markdown/repair.js";
-import { renderTokens } from "./markdown/walker.js";
 
 export interface MarkdownOptions {
   /** The text is still being streamed: hide dangling markers and style the open block as if it were closed. */
@@ -27,7 +27,7 @@ export interface MarkdownOptions {
 export function markdownToEntities(markdown: string, opts?: MarkdownOptions): FormattedText {
   const partial = opts?.partial === true;
   try {
-    const { text, entities } = renderTokens(parseMarkdown(markdown, partial));
+    const { text, entities } = renderMarkdown(markdown, partial);
     const ft = repairEntities(text, entities);
     return checkEntities(ft) === null ? ft : { text: ft.text, entities: [] };
   } catch {

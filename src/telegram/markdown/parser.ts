@@ -16,11 +16,11 @@
  * and a link still being typed shows only its text. Earlier blocks are read exactly as in the final text.
  */
 import MarkdownIt from "markdown-it";
-import type { Delimiter, Env, MarkdownIt as Parser, StateCore, StateInline, Token } from "markdown-it";
+import type { Delimiter, MarkdownIt as Parser, StateCore, StateInline, Token } from "markdown-it";
 import cjkFriendly from "markdown-it-cjk-friendly";
 
 /** What a parse is told, and what its rules leave for each other. */
-export interface ParseEnv extends Env {
+export interface ParseEnv {
   /** The text is a prefix of an answer still streaming. */
   partial: boolean;
   /** Set while the tail inline block is parsed. */
@@ -72,15 +72,17 @@ function spoiler(state: StateInline, silent: boolean): boolean {
   return true;
 }
 
-function spoilerPairs(state: StateInline): void {
-  const lists = [state.delimiters, ...state.tokens_meta.map((meta) => meta?.delimiters)];
-  for (const delimiters of lists) {
-    for (const opener of delimiters ?? []) {
+function spoilerPairs(state: StateInline): boolean {
+  const pair = (delimiters: Delimiter[]): void => {
+    for (const opener of delimiters) {
       if (opener.marker !== PIPE || opener.end === -1) continue;
       retype(state.tokens[opener.token] as Token, "spoiler_open", 1);
-      retype(state.tokens[(delimiters![opener.end] as Delimiter).token] as Token, "spoiler_close", -1);
+      retype(state.tokens[(delimiters[opener.end] as Delimiter).token] as Token, "spoiler_close", -1);
     }
-  }
+  };
+  pair(state.delimiters);
+  for (const meta of state.tokens_meta) if (meta?.delimiters) pair(meta.delimiters);
+  return false;
 }
 
 function retype(token: Token, type: string, nesting: 1 | -1): void {
@@ -149,8 +151,8 @@ function openLink(state: StateInline, silent: boolean): boolean {
  * first), so the text being written is styled as it will be once its closer arrives. Openers inside a matched pair
  * stay literal (closing them at the end would cross the pair).
  */
-function closeOpenDelimiters(state: StateInline): void {
-  if (!(state.env as ParseEnv).tail) return;
+function closeOpenDelimiters(state: StateInline): boolean {
+  if (!(state.env as ParseEnv).tail) return false;
   const delimiters = state.delimiters;
   const open: Delimiter[] = [];
   let enclosedUntil = -1;
@@ -165,6 +167,7 @@ function closeOpenDelimiters(state: StateInline): void {
     opener.end = delimiters.length;
     delimiters.push({ ...opener, token: state.tokens.length - 1, end: -1, open: false, close: true });
   }
+  return false;
 }
 
 /** Hidden at the very end of the tail until the next characters tell what they start. */
@@ -172,11 +175,15 @@ const DANGLING_END_RE = /(?:[*_~|`\\]+|(?<=^|\s)[#[!]+|<(?:b|br|br\s*\/?))$/i;
 /** The `<` of an autolink (or tag) still being typed. */
 const OPEN_ANGLE_RE = /<(?=[a-z][\w+.-]*(?::[^\s<>]*)?$)/i;
 
-/** The inline block the streaming text ends in, if any: the last one, unless a leaf block (a fence, a rule) follows. */
-function findTail(tokens: Token[]): Token | undefined {
+/** The inline block the streaming text ends in, if any: the last one, if its block reaches the last line. */
+function findTail(tokens: Token[], src: string): Token | undefined {
+  let lastLine = 0;
+  for (let at = src.indexOf("\n"); at !== -1 && at < src.length - 1; at = src.indexOf("\n", at + 1)) lastLine++;
   let tail: Token | undefined;
+  let row: [number, number] | null = null; // table cells have no map of their own
   for (const token of tokens) {
-    if (token.type === "inline") tail = token;
+    if (token.type === "tr_open") row = token.map;
+    if (token.type === "inline") tail = ((token.map ?? row)?.[1] ?? 0) > lastLine ? token : undefined;
     else if (token.nesting === 0) tail = undefined;
   }
   return tail;
@@ -185,7 +192,7 @@ function findTail(tokens: Token[]): Token | undefined {
 /** markdown-it's core inline step, with the tail marked and its dangling end hidden. */
 function inlineWithTail(state: StateCore): void {
   const env = state.env as ParseEnv;
-  const tail = env.partial && !/\n[ \t]*\n[ \t]*$/.test(state.src) ? findTail(state.tokens) : undefined;
+  const tail = env.partial && !/\n[ \t]*\n[ \t]*$/.test(state.src) ? findTail(state.tokens, state.src) : undefined;
   for (const token of state.tokens) {
     if (token.type !== "inline") continue;
     env.tail = token === tail;
@@ -237,24 +244,30 @@ const TABLE_DELIMITER_PREFIX_RE = /^[|:\- \t]+$/;
 
 const cellCount = (row: string): number => row.trim().replace(/^\|/, "").replace(/(?<!\\)\|$/, "").split(/(?<!\\)\|/).length;
 
+/** Where the line before the one starting at `lineStart` starts (`lineStart` > 0). */
+const previousLineStart = (s: string, lineStart: number): number => (lineStart <= 1 ? 0 : s.lastIndexOf("\n", lineStart - 2) + 1);
+
 /**
  * Streaming: the last line is hidden while it is only the start of a marker, and so is a table header until its
  * delimiter row says it is a table (one line too short, and the header would flash as a paragraph of pipes).
+ * Only the last three lines are looked at.
  */
-function hideUnfinishedLines(markdown: string): string {
-  const lines = markdown.split("\n");
-  const last = lines.at(-1) as string;
-  const previous = lines.at(-2);
-  if (previous?.includes("|") && TABLE_DELIMITER_PREFIX_RE.test(last) && !lines.at(-3)?.includes("|")) {
+export function hideUnfinishedLines(markdown: string): string {
+  const lastStart = markdown.lastIndexOf("\n") + 1;
+  const last = markdown.slice(lastStart);
+  const previousStart = lastStart > 0 ? previousLineStart(markdown, lastStart) : -1;
+  const previous = previousStart >= 0 ? markdown.slice(previousStart, lastStart - 1) : undefined;
+  const earlier = previousStart > 0 ? markdown.slice(previousLineStart(markdown, previousStart), previousStart - 1) : "";
+  if (previous?.includes("|") && TABLE_DELIMITER_PREFIX_RE.test(last) && !earlier.includes("|")) {
     const complete = TABLE_DELIMITER_RE.test(last.trim()) && cellCount(last) === cellCount(previous);
-    if (!complete) lines.splice(-2);
-  } else if (last.trimStart().startsWith("|") && !previous?.includes("|")) lines.pop();
-  else if (DANGLING_LINE_RE.test(last)) lines[lines.length - 1] = "";
-  return lines.join("\n");
+    return complete ? markdown : markdown.slice(0, Math.max(0, previousStart - 1));
+  }
+  if (last.trimStart().startsWith("|") && !previous?.includes("|")) return markdown.slice(0, Math.max(0, lastStart - 1));
+  return DANGLING_LINE_RE.test(last) ? markdown.slice(0, lastStart) : markdown;
 }
 
 /** markdown-it's block tokens for `markdown`, inline tokens in their `children` (`partial`: see the module comment). */
 export function parseMarkdown(markdown: string, partial: boolean): Token[] {
   const env: ParseEnv = { partial };
-  return parser.parse(partial ? hideUnfinishedLines(markdown) : markdown, env);
+  return parser.parse(markdown, env);
 }

@@ -9,9 +9,9 @@ import { describe, expect, it } from "vitest";
 import type { FormattedText } from "../formatted-text.js";
 import { checkEntities } from "../entity-check.js";
 import { markdownToEntities } from "../markdown.js";
-import { parseMarkdown } from "./parser.js";
+import { renderMarkdown } from "./drafts.js";
 import { repairEntities } from "./repair.js";
-import { renderTokens } from "./walker.js";
+import { rng } from "../../../test/helpers/random.js";
 
 const DIR = join(import.meta.dirname, "../../../test/fixtures/markdown");
 const CORPUS = readdirSync(DIR)
@@ -20,8 +20,8 @@ const CORPUS = readdirSync(DIR)
   .map((f) => ({ name: f, markdown: readFileSync(join(DIR, f), "utf8") }));
 
 /** markdownToEntities without its plain-text fallback, so that a throw fails the test instead of hiding. */
-function render(markdown: string, partial: boolean): FormattedText {
-  const { text, entities } = renderTokens(parseMarkdown(markdown, partial));
+function render(markdown: string, partial: boolean, reuse = true): FormattedText {
+  const { text, entities } = renderMarkdown(markdown, partial, reuse);
   return repairEntities(text, entities);
 }
 
@@ -58,7 +58,7 @@ describe("markdownToEntities while streaming, over the answer corpus", () => {
     const problems: string[] = [];
     let prefixes = 0;
     for (const { name, markdown } of CORPUS) {
-      const final = render(markdown, false);
+      const final = render(markdown, false, false);
       const finalVisible = outsideCode(final);
       expect(checkEntities(final), name).toBeNull();
       expect(codeOverLink(final), name).toBe(false);
@@ -66,6 +66,8 @@ describe("markdownToEntities while streaming, over the answer corpus", () => {
         const prefix = markdown.slice(0, k);
         const ft = render(prefix, true);
         prefixes++;
+        // A draft re-read from its last block looks exactly as the whole draft read again.
+        if (JSON.stringify(ft) !== JSON.stringify(render(prefix, true, false))) problems.push(`${name} @${k}: reuse differs`);
         const invalid = checkEntities(ft);
         const visible = outsideCode(ft);
         const stray = MARKERS.filter((m) => count(visible, m) > count(finalVisible, m));
@@ -73,11 +75,36 @@ describe("markdownToEntities while streaming, over the answer corpus", () => {
           problems.push(`${name} @${k} ${JSON.stringify(prefix.slice(-40))}: ${invalid ?? ""} ${stray.join(" ")} → ${JSON.stringify(ft.text.slice(-60))}`);
         }
       }
-      // The whole answer, still marked partial, already looks as its final text does.
+      // The whole answer, still marked partial, already looks as its final text does, and so does the final text
+      // rendered on top of its drafts.
       expect(render(markdown, true), name).toEqual(final);
+      expect(render(markdown, false), name).toEqual(final);
     }
     console.log(`${CORPUS.length} answers, ${prefixes} prefixes, ${problems.length} problems`);
     expect(problems.slice(0, 20)).toEqual([]);
+  });
+
+  it("renders a text on top of an earlier render of its start exactly as it renders it whole (random block soup)", () => {
+    const pieces = [
+      "- ", "1. ", "2) ", "> ", "  ", "    ", "```\n", "~~~py\n", "\n", "\n\n", "| a | b |\n", "|---|---|\n", "---\n", "===\n",
+      "***\n", "# ", "text ", "more words", "**", "*", "`", "[x]", "(https://a.example)", "<div>\n", "</div>\n", "- [ ] ",
+      "***bold*** ", "😀", "中文", "\\", "|", "||", "~~",
+    ];
+    const random = rng(1010);
+    let checked = 0;
+    for (let run = 0; run < 150; run++) {
+      const parts: string[] = [];
+      for (let k = 5 + Math.floor(random() * 40); k > 0; k--) parts.push(pieces[Math.floor(random() * pieces.length)] as string);
+      const doc = parts.join("");
+      for (let k = 1; k <= doc.length; k++) {
+        const prefix = doc.slice(0, k);
+        for (const partial of [true, false]) {
+          expect(render(prefix, partial), JSON.stringify(prefix)).toEqual(render(prefix, partial, false));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
   });
 
   it("ends every paragraph as the final text does", () => {

@@ -20,9 +20,9 @@ const BR_RE = /^<br\s*\/?>$/i;
 
 /** Output text in chunks, the entities over it, and the line layout (separators and list indentation). */
 class Writer {
-  private readonly chunks: string[] = [];
-  length = 0;
-  readonly entities: MessageEntity[] = [];
+  private readonly chunks: string[];
+  length: number;
+  readonly entities: MessageEntity[];
   /** Indentation of continuation lines inside list items. */
   indent = "";
   /** A separator owed before the next content: 1 line break or 2 (a blank line). */
@@ -30,6 +30,20 @@ class Writer {
   private breakIndent = "";
   /** After `<br>`: the spaces that follow it are dropped. */
   private skipSpaces = false;
+  /** Text before this may not be trimmed: an entity ends there. */
+  private entitiesEnd: number;
+
+  constructor(seed?: Rendered) {
+    this.chunks = seed ? [seed.text] : [];
+    this.length = seed?.text.length ?? 0;
+    this.entities = seed ? [...seed.entities] : [];
+    this.entitiesEnd = this.length;
+  }
+
+  /** Nothing owed: a separator or skipped spaces would make this a bad place to resume from. */
+  settled(): boolean {
+    return this.breaks === 0 && !this.skipSpaces;
+  }
 
   write(s: string): void {
     if (this.skipSpaces) {
@@ -43,7 +57,7 @@ class Writer {
     this.length += s.length;
   }
 
-  /** The next block starts on a new line (`blank`: after an empty line), indented unless `flush` says otherwise. */
+  /** The next block starts on a new line (`blank`: after an empty line), indented unless `mark(false)` says not. */
   separate(blank: boolean): void {
     this.breaks = Math.max(this.breaks, blank ? 2 : 1);
     this.breakIndent = this.indent;
@@ -56,12 +70,12 @@ class Writer {
     return this.length;
   }
 
+  /** A hard line break (`<br>`, or a backslash or two spaces at a line end), without the spaces around it. */
   lineBreak(): void {
     const last = this.chunks.at(-1);
-    const end = this.entities.reduce((max, e) => Math.max(max, e.offset + e.length), 0);
     if (last !== undefined && /[ \t]$/.test(last)) {
       const trimmed = last.replace(/[ \t]+$/, "");
-      if (this.length - last.length + trimmed.length >= end) {
+      if (this.length - last.length + trimmed.length >= this.entitiesEnd) {
         this.length -= last.length - trimmed.length;
         this.chunks[this.chunks.length - 1] = trimmed;
       }
@@ -73,6 +87,7 @@ class Writer {
   add(type: MessageEntity["type"], start: number, extra?: { url?: string; language?: string }): void {
     const length = this.length - start;
     if (length <= 0) return;
+    this.entitiesEnd = this.length;
     if (type === "text_link") this.entities.push({ type, offset: start, length, url: extra?.url ?? "" });
     else if (type === "pre" && extra?.language) this.entities.push({ type, offset: start, length, language: extra.language });
     else this.entities.push({ type, offset: start, length } as MessageEntity);
@@ -93,7 +108,7 @@ class Writer {
   }
 }
 
-/** Every token type markdown-it and our rules produce; an unknown one is shown as its text (see `walk`). */
+/** Every token type markdown-it and our rules produce; an unknown one is shown as its text (see the switch). */
 type TokenType =
   | "paragraph_open" | "paragraph_close" | "heading_open" | "heading_close" | "blockquote_open" | "blockquote_close"
   | "bullet_list_open" | "bullet_list_close" | "ordered_list_open" | "ordered_list_close" | "list_item_open"
@@ -104,7 +119,7 @@ type TokenType =
   | "spoiler_close" | "link_open" | "link_close" | "image";
 
 interface OpenEntity {
-  type: "bold" | "italic" | "strikethrough" | "spoiler" | "text_link" | "blockquote" | "link";
+  type: "bold" | "italic" | "strikethrough" | "spoiler" | "blockquote" | "link";
   start: number;
   url?: string;
 }
@@ -128,15 +143,22 @@ class Walker {
   private table: Table | undefined;
   /** The first block in a list item goes on its marker's line, the first in a quote right at its start. */
   private containerStart = false;
-  /** Source line after the last block, to tell a line break from a blank line between blocks. */
-  private lastLine = 0;
   /** Inside a link shown as text_link: code is plain text, and an image is its alt text. */
   private linkDepth = 0;
 
-  constructor(private readonly w: Writer) {}
+  /** `lastLine`: source line after the last block, to tell a line break from a blank line between blocks. */
+  constructor(
+    private readonly w: Writer,
+    private lastLine = 0,
+  ) {}
 
-  walk(tokens: Token[]): void {
-    for (let i = 0; i < tokens.length; i++) this.token(tokens[i] as Token, tokens, i);
+  /** What has been written so far, to resume from with other tokens after it (at a top-level block only). */
+  snapshot(): Rendered | undefined {
+    return this.w.settled() ? { text: this.w.text(), entities: [...this.w.entities], lastLine: this.lastLine } : undefined;
+  }
+
+  walk(tokens: Token[], from = 0, to = tokens.length): void {
+    for (let i = from; i < to; i++) this.token(tokens[i] as Token, tokens, i);
   }
 
   /** A block starts: on the item's marker line, else after a line break or (as in the source) a blank line. */
@@ -180,6 +202,7 @@ class Walker {
         this.containerStart = true;
         break;
       case "blockquote_close":
+        this.containerStart = false;
         this.pop();
         break;
       case "bullet_list_open":
@@ -334,9 +357,31 @@ function plainText(tokens: Token[] | null): string {
   return w.text();
 }
 
-/** The chat text and entities (not yet repaired: see repair.ts) for markdown-it's tokens. */
-export function renderTokens(tokens: Token[]): { text: string; entities: MessageEntity[] } {
-  const w = new Writer();
-  new Walker(w).walk(tokens);
-  return { text: w.text(), entities: w.entities };
+/** Chat text and entities (not yet repaired: see repair.ts), and the source line after the last block. */
+export interface Rendered {
+  text: string;
+  entities: MessageEntity[];
+  lastLine: number;
+}
+
+/**
+ * The chat text and entities for markdown-it's tokens, written after `seed` (what earlier blocks rendered to; its
+ * lastLine counted in these tokens' lines). `snapshotAt`: the index of a top-level token, to also return what was
+ * rendered before it.
+ */
+export function renderTokens(
+  tokens: Token[],
+  seed?: Rendered,
+  snapshotAt = -1,
+): { text: string; entities: MessageEntity[]; snapshot?: Rendered } {
+  const w = new Writer(seed);
+  const walker = new Walker(w, seed?.lastLine);
+  if (snapshotAt < 0) {
+    walker.walk(tokens);
+    return { text: w.text(), entities: w.entities };
+  }
+  walker.walk(tokens, 0, snapshotAt);
+  const snapshot = walker.snapshot();
+  walker.walk(tokens, snapshotAt);
+  return { text: w.text(), entities: w.entities, snapshot };
 }
