@@ -365,6 +365,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["history", historyCost],
   ["tokenizer", tokenizer],
   ["pictures", pictures],
+  ["markdown", async () => (await import("./markdown.js")).markdownBench()],
 ];
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue;
