@@ -2,7 +2,7 @@
  * The Markdown reader: markdown-it (CommonMark + GFM tables and strikethrough) set up for chat models, plus the
  * inline rules that keep a half-written answer from flashing raw markers while it streams.
  *
- * Chat-model choices on top of CommonMark (each one listed with its reason in markdown.test.ts):
+ * Chat-model choices on top of CommonMark (the spec examples they change are listed with a reason in spec.test.ts):
  * - `||spoiler||`, Telegram's own markup;
  * - doubled `**`, `~~`, `||` need only a non-space on their inner side (`**Note:**text`, and CJK through
  *   markdown-it-cjk-friendly: `**结论：**文字`);
