@@ -12,7 +12,8 @@ import type { Tool } from "../ai/tools/tool.js";
 import { estimateCost } from "../ai/pricing.js";
 import { admitModelCall, checkModelCall, refusalText } from "./limits.js";
 import type { ChatSettings } from "../storage/settings.js";
-import { HistoryStore, countTurnTokens, historyKey, type HistoryTurn } from "../storage/history.js";
+import { HistoryStore, historyKey, type HistoryTurn } from "../storage/history.js";
+import { countTurnTokens } from "../ai/turn-tokens.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
 
 export interface Question {

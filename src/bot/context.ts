@@ -2,7 +2,7 @@ import type { Api, Context } from "grammy";
 import type { I18n, I18nFlavor } from "@grammyjs/i18n";
 import type OpenAI from "openai";
 import type { Config } from "../config.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../util/logger.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { HistoryStore } from "../storage/history.js";
 import type { Store } from "../storage/store.js";

@@ -6,7 +6,7 @@ import type { BotContext, BotDeps } from "./context.js";
 import { replyMarkdown } from "./reply.js";
 import { accessMiddleware } from "./access.js";
 import { adminMenuCommands, features, menuCommands } from "../features/index.js";
-import { LOCALES } from "../i18n.js";
+import { LOCALES } from "./i18n.js";
 import type { ChatSettings } from "../storage/settings.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */

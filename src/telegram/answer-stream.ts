@@ -9,7 +9,7 @@
  */
 import { GrammyError, HttpError, type Api } from "grammy";
 import type { Message } from "grammy/types";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../util/logger.js";
 import type { FormattedText } from "./formatted-text.js";
 import { MESSAGE_LIMIT } from "./formatted-text.js";
 import { markdownToEntities } from "./markdown.js";
