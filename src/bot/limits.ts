@@ -5,7 +5,7 @@
 import type Keyv from "keyv";
 import type { BotContext } from "./context.js";
 import type { Config } from "../config.js";
-import { estimateCost } from "../ai/pricing.js";
+import { estimateCost, formatUsd } from "../ai/pricing.js";
 import { isOwner } from "./admins.js";
 import { replyMarkdown } from "./reply.js";
 import type { UsageRecord } from "../storage/usage.js";
@@ -123,10 +123,6 @@ export async function budgetStatus(ctx: BotContext): Promise<BudgetStatus | unde
     status.chat = { tokens: line(b.chatTokens, usedTokens(chatUsage.today)), costUsd: line(b.chatCostUsd, chatUsage.today.costUsd) };
   }
   return status;
-}
-
-export function formatUsd(usd: number): string {
-  return `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
 }
 
 /** "5 h 12 min" in the user's language, rounded up to the minute. */

@@ -48,7 +48,7 @@ tokensFeature.command("tokens", async (ctx) => {
     ctx.t("tokens-characters", { characters: fmt([...text].length) }),
     cost === null
       ? ctx.t("tokens-no-price", { model: code(model) })
-      : ctx.t("tokens-cost", { cost: preciseUsd(cost), date: PRICES_AS_OF }),
+      : ctx.t("tokens-cost", { cost: formatUsd(cost), date: PRICES_AS_OF }),
   ];
   if (showPieces) lines.push("", piecesBlock(ctx, text, encoding));
   await replyMarkdown(ctx, lines.join("\n"));
@@ -64,7 +64,7 @@ function imageReport(ctx: BotContext, model: string, photo: PhotoSize): string {
   const line = (detail: "low" | "high") => {
     const tokens = imageTokens(photo.width, photo.height, detail);
     const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.prices);
-    return ctx.t(`tokens-image-${detail}`, { tokens: fmt(tokens), cost: cost === null ? "?" : preciseUsd(cost) });
+    return ctx.t(`tokens-image-${detail}`, { tokens: fmt(tokens), cost: cost === null ? "?" : formatUsd(cost) });
   };
   return [
     ctx.t("tokens-image", { width: String(photo.width), height: String(photo.height), model: code(model) }),
@@ -89,11 +89,5 @@ function piecesBlock(ctx: BotContext, text: string, encoding: Parameters<typeof 
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
-/** One message costs fractions of a cent: formatUsd's "<$0.0001" says nothing here, so keep two significant digits. */
-export function preciseUsd(n: number): string {
-  if (!(n > 0 && n < 0.0001)) return formatUsd(n);
-  const decimals = Math.min(20, 1 - Math.floor(Math.log10(n)));
-  return `$${n.toFixed(decimals)}`;
-}
 /** Model names can contain Markdown characters (gpt_4o_x); as code they are shown as written. */
 const code = (s: string) => `\`${s.replaceAll("`", "")}\``;
