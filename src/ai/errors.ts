@@ -17,7 +17,6 @@ export type ModelErrorKind =
   | "refused" // content policy
   | "bad_request" // 400/404/422: the request itself (e.g. an unknown model)
   | "length" // the answer reached its token limit
-  | "limited" // a rate limit or budget of ours stopped a further call (the message is the user's note)
   | "aborted"; // we cancelled it (shutdown, stop button)
 
 export class ModelError extends Error {

@@ -6,7 +6,7 @@ import { encodingForModel } from "../ai/models.js";
 import { countTokens, encode, loadEncoding, tokenPieces } from "../ai/tokens.js";
 import { imageTokens } from "../ai/image-tokens.js";
 import { estimateCost, formatUsd, PRICES_AS_OF } from "../ai/pricing.js";
-import { effectiveModel } from "./settings.js";
+import { effectiveModel } from "../services/models.js";
 
 /** The notes' example is GPT-3's encoding; shown beside the chat model's for comparison. */
 const GPT3_ENCODING = "r50k_base";
@@ -27,7 +27,7 @@ tokensFeature.command("tokens", async (ctx) => {
   if (showPieces) args = args.replace(PIECES_FLAG, "").trim();
 
   // The model answers actually use: a /settings choice no longer in ALLOWED_MODELS falls back to OPENAI_MODEL.
-  const model = effectiveModel(ctx, await ctx.chatSettings());
+  const model = effectiveModel(ctx.deps.config, await ctx.chatSettings());
   const encoding = encodingForModel(model);
   // In a forum topic every message "replies" to the topic's service message; that is not a message to count.
   const msg = ctx.msg;

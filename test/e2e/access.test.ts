@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeChat, FakeUser } from "../servers/bot-api.js";
 import { botText, say, startHarness, type Harness } from "../helpers/harness.js";
 import type { BotContext } from "../../src/bot/context.js";
-import { budgetStatus, describeBudget } from "../../src/bot/limits.js";
+import { describeBudget } from "../../src/features/usage.js";
 import { PRICES, formatUsd } from "../../src/ai/pricing.js";
 
 const ALLOWED_USERS = [7001, 7002, 7003, 7004, 7005];
@@ -153,7 +153,10 @@ describe("daily budgets", () => {
       chat,
       t: (key: string, vars?: Record<string, string | number>) => h.app.deps.i18n.t("en", key, vars),
     } as unknown as BotContext;
-    expect(await budgetStatus(ctx)).toMatchObject({ user: { tokens: { limit: 1000, used: 800, left: 200 } }, exempt: false });
+    expect(await h.app.deps.limits.budgetStatus({ userId: user.id, chatId: chat.id })).toMatchObject({
+      user: { tokens: { limit: 1000, used: 800, left: 200 } },
+      exempt: false,
+    });
     // The private chat spent what its user did: 500 tokens in and 300 out at the chat model's list price.
     const price = PRICES[h.config.openai.model]!;
     const chatLeft = formatUsd(0.001 - (500 * price.input + 300 * price.output) / 1e6);
@@ -167,7 +170,7 @@ describe("daily budgets", () => {
     );
 
     advance(24 * 60 * 60 * 1000);
-    expect(await budgetStatus(ctx)).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
+    expect(await h.app.deps.limits.budgetStatus({ userId: user.id, chatId: chat.id })).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
     h.openai.enqueue({ text: "a new day" });
     await say(h, { chat: chat.id, from: user, text: "and more" });
     expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("a new day");
