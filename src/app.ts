@@ -7,7 +7,6 @@ import { setMaxListeners } from "node:events";
 import { GrammyError, HttpError, type Bot } from "grammy";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
-import { parsePriceOverrides, type PriceTable } from "./ai/pricing.js";
 import { openStore } from "./storage/store.js";
 import type { BotContext, BotDeps } from "./bot/context.js";
 import { createBot } from "./bot/create-bot.js";
@@ -48,13 +47,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
-  let prices: PriceTable | undefined;
-  try {
-    prices = config.modelPrices ? parsePriceOverrides(config.modelPrices) : undefined;
-  } catch (err) {
-    throw new StartupError(`MODEL_PRICES ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const store = await openStore(config.storeUrl, { onError: (err) => log.error({ err }, "store error") }).catch(
+  const store = await openStore(config.store, { onError: (err) => log.error({ err }, "store error") }).catch(
     (err: unknown) => {
       throw new StartupError(`STORE_URL: ${err instanceof Error ? err.message : String(err)}`);
     },
@@ -63,7 +56,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The one shutdown signal: every answer in flight listens to it (hundreds at once under load: not a leak).
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  const deps = await buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()), prices });
+  const deps = await buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
 
   const updates = new UpdateTracker();
   const bot = createBot(config.telegram.token, deps, { features, ...updates.hooks });
@@ -82,10 +75,10 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   await registerCommands(bot.api, deps.i18n, commandMenu).catch((err: unknown) => log.warn({ err }, "setMyCommands failed"));
 
   const ingress: Ingress =
-    config.mode === "polling"
+    config.ingress.mode === "polling"
       ? await startPolling(bot, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log })
-      : await startWebhook(bot, { url: config.webhook.url!, secret: config.webhook.secret, port: config.webhook.port }, log);
-  log.info({ username: bot.botInfo.username, mode: config.mode, store: config.storeUrl.split(":")[0] }, "bot started");
+      : await startWebhook(bot, config.ingress, log);
+  log.info({ username: bot.botInfo.username, mode: config.ingress.mode, store: config.store.kind }, "bot started");
 
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;

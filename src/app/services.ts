@@ -23,7 +23,6 @@ import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
 import { ModelCallLimits } from "../services/limits.js";
 import { RateLimiter } from "../services/rate-limiter.js";
-import type { PriceTable } from "../ai/pricing.js";
 
 export interface ServiceOptions {
   log: Logger;
@@ -32,7 +31,6 @@ export interface ServiceOptions {
   shutdown: AbortSignal;
   /** The clock of usage days, rate limits, budgets and the admin cache. */
   now: () => Date;
-  prices: PriceTable | undefined;
 }
 
 export async function buildServices(config: Config, opts: ServiceOptions): Promise<BotDeps> {
@@ -57,7 +55,6 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     encoding,
     history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
     usage,
-    prices: opts.prices,
     settings: new ChatSettingsStore(store.keyv),
     pacer: new Pacer(),
     drafts: new DraftSupport(),
@@ -70,7 +67,7 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
       budgets: config.budgets,
       usage,
       rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now }),
-      prices: opts.prices,
+      prices: config.modelPrices,
       now,
     }),
     weather: createWeatherClient(config.weather),

@@ -9,7 +9,6 @@ import type { Logger } from "../util/logger.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { ImageGenerator } from "../ai/image-generator.js";
 import type { EncodingName } from "../ai/models.js";
-import type { PriceTable } from "../ai/pricing.js";
 import type { WeatherClient } from "../ai/tools/weather.js";
 import type { IpfsPinner } from "../ipfs/pin.js";
 import type { HistoryStore } from "../storage/history.js";
@@ -36,8 +35,6 @@ export interface BotDeps {
   history: HistoryStore;
   /** What every user and chat spends. */
   usage: UsageStore;
-  /** Price overrides from the configuration (on top of the built-in table). */
-  prices: PriceTable | undefined;
   /** Per-chat settings (system prompt, model, history mode, language). */
   settings: ChatSettingsStore;
   pacer: Pacer;

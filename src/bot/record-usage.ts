@@ -20,7 +20,7 @@ export async function recordUsage(ctx: BotContext, usage: ModelUsage[]): Promise
   for (const u of usage) {
     const costUsd = estimateCost(
       { model: u.model, promptTokens: u.promptTokens, cachedTokens: u.cachedTokens, completionTokens: u.completionTokens, images: u.images },
-      deps.prices,
+      deps.config.modelPrices,
     );
     await deps.usage
       .record({ userId: ctx.from?.id, chatId: ctx.chat!.id, ...u, costUsd })

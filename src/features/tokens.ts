@@ -41,7 +41,7 @@ tokensFeature.command("tokens", async (ctx) => {
   // Loaded once per process; a chat whose /settings model uses another encoding loads that one here.
   await Promise.all([loadEncoding(encoding), loadEncoding(GPT3_ENCODING)]);
   const tokens = countTokens(text, encoding);
-  const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.prices);
+  const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.config.modelPrices);
   const lines = [
     ctx.t("tokens-count", { model: code(model), encoding: code(encoding), tokens: fmt(tokens) }),
     ctx.t("tokens-gpt3", { encoding: code(GPT3_ENCODING), tokens: fmt(countTokens(text, GPT3_ENCODING)) }),
@@ -63,7 +63,7 @@ function largestPhoto(msg: Message): PhotoSize | undefined {
 function imageReport(ctx: BotContext, model: string, photo: PhotoSize): string {
   const line = (detail: "low" | "high") => {
     const tokens = imageTokens(photo.width, photo.height, detail);
-    const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.prices);
+    const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.config.modelPrices);
     return ctx.t(`tokens-image-${detail}`, { tokens: fmt(tokens), cost: cost === null ? "?" : formatUsd(cost) });
   };
   return [
