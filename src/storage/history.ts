@@ -124,7 +124,7 @@ export class HistoryStore {
 
   constructor(store: Keyv | Store, opts: HistoryStoreOptions) {
     this.keyv = store instanceof Keyv ? store : store.keyv;
-    if (!isCount(opts.budgetTokens)) throw new RangeError(`budgetTokens must be a non-negative number, got ${opts.budgetTokens}`);
+    if (!isCount(opts.budgetTokens)) throw new RangeError(`budgetTokens must be a non-negative number, got ${String(opts.budgetTokens)}`);
     const maxTurns = opts.maxTurns ?? DEFAULT_MAX_TURNS;
     if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) throw new RangeError(`maxTurns must be a positive integer, got ${maxTurns}`);
     this.budgetTokens = opts.budgetTokens;

@@ -18,7 +18,7 @@ export async function openPostgres(url: string, displayUrl: string, namespace: s
     // `declare`: connect() runs inside super(), before field initializers would run and reset it.
     declare private ownPool: pg.Pool | undefined;
 
-    override async connect(): Promise<(sql: string, values?: unknown) => Promise<unknown[]>> {
+    override connect(): Promise<(sql: string, values?: unknown) => Promise<unknown[]>> {
       if (!this.ownPool) {
         const pool = new Pool({
           connectionString: url,
@@ -31,7 +31,10 @@ export async function openPostgres(url: string, displayUrl: string, namespace: s
         this.ownPool = pool;
       }
       const pool = this.ownPool;
-      return async (sql, values) => (await pool.query(sql, values as unknown[] | undefined)).rows;
+      return Promise.resolve(async (sql: string, values?: unknown): Promise<unknown[]> => {
+        const result = await pool.query<Record<string, unknown>>(sql, values as unknown[] | undefined);
+        return result.rows;
+      });
     }
 
     override async disconnect(): Promise<void> {
