@@ -33,11 +33,18 @@ export function isAddressedToBot(ctx: BotContext): boolean {
   return addressedQuestion(ctx) !== undefined;
 }
 
-function isReplyToBot(msg: Message, botId: number): boolean {
+/**
+ * The message this one replies to, if any. In forum topics every message "replies" to the topic's service message:
+ * that is not a reply to anything, so it is left out.
+ */
+export function repliedTo(msg: Message): Message | undefined {
   const reply = msg.reply_to_message;
-  // In forum topics every message "replies" to the topic's service message; that is not a reply to the bot.
-  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return false;
-  return reply.from?.id === botId;
+  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return undefined;
+  return reply;
+}
+
+function isReplyToBot(msg: Message, botId: number): boolean {
+  return repliedTo(msg)?.from?.id === botId;
 }
 
 function startsWithCommand(entities: MessageEntity[]): boolean {

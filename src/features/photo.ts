@@ -13,7 +13,7 @@ import { Composer } from "grammy";
 import type { Document, Message, PhotoSize } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import { answerQuestion } from "../bot/answer.js";
-import { addressedQuestion } from "../bot/addressing.js";
+import { addressedQuestion, repliedTo } from "../bot/addressing.js";
 import { downloadPicture, historyImageResolver, MAX_PICTURE_BYTES } from "../bot/pictures.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { targetOf } from "../bot/target.js";
@@ -51,7 +51,7 @@ function isImageDocument(doc: Document): boolean {
 // `/ask` replying to a picture. Registered before the ask feature, which answers every other /ask. (grammY's command
 // filter looks at message text only: `/ask` in a caption is handled with the picture below.)
 photoFeature.command("ask", async (ctx, next) => {
-  const source = imageSourceOf(replyOf(ctx.msg));
+  const source = imageSourceOf(repliedTo(ctx.msg));
   if (!source) return next();
   await answerAboutImage(ctx, source, ctx.match.trim());
 });
@@ -66,19 +66,12 @@ photoFeature.on(["message:photo", "message:document"], async (ctx, next) => {
 
 // A question replying to a picture is about that picture (in private chats any text; in groups when addressed).
 photoFeature.on("message:text", async (ctx, next) => {
-  const source = imageSourceOf(replyOf(ctx.msg));
+  const source = imageSourceOf(repliedTo(ctx.msg));
   if (!source) return next();
   const question = addressedQuestion(ctx);
   if (question === undefined) return next();
   await answerAboutImage(ctx, source, question);
 });
-
-/** The replied-to message, except the topic's service message every forum-topic message points at. */
-function replyOf(msg: Message): Message | undefined {
-  const reply = msg.reply_to_message;
-  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return undefined;
-  return reply;
-}
 
 /** The caption as the question ("" for none), or undefined when the picture is not for the bot (groups). */
 function captionQuestion(ctx: BotContext): string | undefined {
@@ -89,7 +82,7 @@ function captionQuestion(ctx: BotContext): string | undefined {
   if (addressed !== undefined) return addressed;
   if (ctx.chat?.type === "private") return (msg.caption ?? "").trim();
   // A picture without caption replying to the bot ("and this one?").
-  if (msg.caption === undefined && replyOf(msg)?.from?.id === ctx.me.id) return "";
+  if (msg.caption === undefined && repliedTo(msg)?.from?.id === ctx.me.id) return "";
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import { Composer } from "grammy";
 import type { Message, PhotoSize } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
+import { repliedTo } from "../bot/addressing.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { encodingForModel } from "../ai/models.js";
 import { countTokens, encode, loadEncoding, tokenPieces } from "../ai/tokens.js";
@@ -30,8 +31,7 @@ tokensFeature.command("tokens", async (ctx) => {
   const model = effectiveModel(ctx.deps.config, await ctx.chatSettings());
   const encoding = encodingForModel(model);
   // In a forum topic every message "replies" to the topic's service message; that is not a message to count.
-  const msg = ctx.msg;
-  const reply = msg.is_topic_message && msg.reply_to_message?.message_id === msg.message_thread_id ? undefined : msg.reply_to_message;
+  const reply = repliedTo(ctx.msg);
 
   const text = args || (reply ? (reply.text ?? reply.caption ?? "") : "");
   const photo = !args && reply ? largestPhoto(reply) : undefined;
