@@ -32,10 +32,4 @@ export default tseslint.config(
     files: ["**/*.test.ts"],
     rules: { "@typescript-eslint/no-unsafe-assignment": "off" },
   },
-  {
-    // TODO(test/servers/bot-api.ts split): being split into a folder behind the same exports in parallel; its three
-    // unnecessary type assertions are fixed there. Move or drop this block when the split lands.
-    files: ["test/servers/bot-api.ts"],
-    rules: { "@typescript-eslint/no-unnecessary-type-assertion": "off" },
-  },
 );
