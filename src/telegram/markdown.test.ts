@@ -559,7 +559,7 @@ describe("markdownToEntities: properties", () => {
   });
 
   it("stays valid on hostile input (deep nesting, thousands of unmatched markers)", () => {
-    // Speed on these is measured by a benchmark, not here (DEVELOPERS.md): this checks the output only.
+    // Speed on these is measured by a benchmark, not here (CONTRIBUTING.md): this checks the output only.
     const hostile = [
       "*a ".repeat(3000),
       "_".repeat(10000),
