@@ -75,7 +75,7 @@ function referenceView(markdown: string, withGfm: boolean): { text: string; span
   const definitions = new Map<string, string>();
   const collect = (node: Nodes): void => {
     if (node.type === "definition") definitions.set(node.identifier, node.url);
-    if ("children" in node) for (const child of node.children) collect(child as Nodes);
+    if ("children" in node) for (const child of node.children) collect(child);
   };
   collect(tree);
 
@@ -101,7 +101,7 @@ function referenceView(markdown: string, withGfm: boolean): { text: string; span
     if (text !== "" && !text.endsWith("\n")) text += "\n";
   };
   const children = (node: Nodes): void => {
-    if ("children" in node) for (const child of node.children) render(child as Nodes);
+    if ("children" in node) for (const child of node.children) render(child);
   };
   const inlines = (node: Nodes): void => {
     inline++;

@@ -344,7 +344,7 @@ class Walker {
       default: {
         // Exhaustive over TokenType; a token type a future markdown-it adds is shown as its text, never dropped.
         const _never: never = type;
-        w.write((token as Token).content);
+        w.write((token).content);
       }
     }
   }
