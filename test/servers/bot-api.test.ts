@@ -343,7 +343,7 @@ describe("files and media", () => {
     });
     expect(sent.photo).toEqual([expect.objectContaining({ width: 300, height: 200, file_size: png.length })]);
     expect(sent).toMatchObject({ caption: "A cat", caption_entities: [{ type: "bold", offset: 2, length: 3 }] });
-    expect(server.fileBytes(sent.photo![0]!.file_id)).toEqual(png);
+    expect(server.fileBytes(sent.photo[0]!.file_id)).toEqual(png);
     expect(server.messages(GROUP).at(-1)).toMatchObject({ reply_to_message_id: question.message_id });
 
     const longCaption = await failure(api.sendPhoto(GROUP, new InputFile(png), { caption: "c".repeat(1025) }));

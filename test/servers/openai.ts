@@ -249,7 +249,7 @@ export class OpenAIServer {
   private readonly imageQueue: ImageScript[] = [];
   private defaultScript: (body: ChatRequestBody) => ChatScript = echoScript;
   private defaultImage: (body: Record<string, unknown>) => ImageScript = (body) => ({
-    image: { bytes: solidPng(parseSize(body.size), String(body.prompt ?? "")) },
+    image: { bytes: solidPng(parseSize(body.size), typeof body.prompt === "string" ? body.prompt : "") },
   });
   private readonly files = new Map<string, { bytes: Uint8Array; contentType: string }>();
   private readonly stop = (() => {
@@ -528,9 +528,10 @@ export class OpenAIServer {
     }
     if ("stallMs" in script) {
       await this.sleep(script.stallMs);
-      script = this.defaultImage(rawBody) as ImageScriptObject;
+      script = this.defaultImage(rawBody);
+      if (typeof script === "function" || !("image" in script)) throw new Error("the default image script must be an image");
     }
-    const image = (script as ImageScriptObject).image;
+    const image = script.image;
     const datum: Record<string, unknown> = {};
     if (image.bytes) {
       const format = image.format ?? (rawBody.response_format === "url" ? "url" : "b64_json");
