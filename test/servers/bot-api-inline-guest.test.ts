@@ -45,7 +45,7 @@ describe("inline mode", () => {
     expect(server.pendingUpdates().at(-1)).toMatchObject({ callback_query: { id: press, inline_message_id: inlineMessageId, data: "stop" } });
     // Removing the keyboard is an edit of its own.
     expect(await api.editMessageReplyMarkupInline(inlineMessageId!)).toBe(true);
-    const withChat = await failure(api.raw.editMessageText({ inline_message_id: inlineMessageId!, chat_id: GROUP, text: "x" } as never));
+    const withChat = await failure(api.raw.editMessageText({ inline_message_id: inlineMessageId!, chat_id: GROUP, text: "x" }));
     expect(withChat.error_code).toBe(400);
     server.limits.perInlineMessage = { max: 3, windowMs: 60_000 };
     await api.editMessageTextInline(inlineMessageId!, "Rust is a language.");

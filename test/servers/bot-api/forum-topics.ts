@@ -73,7 +73,7 @@ export class ForumTopics {
       msg.forum_topic_created = { name, icon_color };
       id = msg.message_id;
     }
-    const topic: ForumTopicState = { message_thread_id: id!, name, icon_color, closed: false, hasOpeningMessage };
+    const topic: ForumTopicState = { message_thread_id: id, name, icon_color, closed: false, hasOpeningMessage };
     state.topics.set(topic.message_thread_id, topic);
     // The opening message belongs to its own topic.
     if (hasOpeningMessage) state.messages.get(topic.message_thread_id)!.message_thread_id = topic.message_thread_id;

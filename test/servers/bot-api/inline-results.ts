@@ -71,7 +71,7 @@ export function checkResult(raw: unknown): CheckedResult {
   } else if (type === "photo") {
     const url = raw.photo_url ?? raw.photo_file_id;
     if (typeof url !== "string" || url === "") throw parseError(type, 'Field "photo_url" must be of type String');
-    if (raw.photo_url !== undefined && !isValidUrl(String(raw.photo_url), false)) throw badRequest("PHOTO_INVALID");
+    if (raw.photo_url !== undefined && !(typeof raw.photo_url !== "string" || !isValidUrl(raw.photo_url, false))) throw badRequest("PHOTO_INVALID");
     if (raw.parse_mode !== undefined) throw badRequest("can't parse entities: this test server accepts entities only");
     content = stripUndefined({ photoUrl: url, caption: typeof raw.caption === "string" ? raw.caption : undefined });
   } else {
