@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Keyv from "keyv";
 import { describe, expect, it } from "vitest";
-import { nextUtcMidnight, RateLimiter } from "./limits.js";
+import { RateLimiter } from "./rate-limiter.js";
 import { openStore } from "../storage/store.js";
 
 function clock(iso: string) {
@@ -64,13 +64,5 @@ describe("RateLimiter", () => {
     await keyv.set("ratelimit:u:3", { not: "a list" });
     const limiter = new RateLimiter(keyv, { windowMs: 1000, maxCalls: 1 });
     expect(await limiter.take(3)).toEqual({ ok: true });
-  });
-});
-
-describe("nextUtcMidnight", () => {
-  it("is the start of the next UTC day, across months and years", () => {
-    expect(nextUtcMidnight(new Date("2026-03-10T10:00:00Z")).toISOString()).toBe("2026-03-11T00:00:00.000Z");
-    expect(nextUtcMidnight(new Date("2026-02-28T23:59:59Z")).toISOString()).toBe("2026-03-01T00:00:00.000Z");
-    expect(nextUtcMidnight(new Date("2026-12-31T00:00:00Z")).toISOString()).toBe("2027-01-01T00:00:00.000Z");
   });
 });

@@ -1,12 +1,8 @@
 /**
- * Who may configure a chat: in groups its creator and administrators (anonymous admins included), in a private chat
- * the user, and the bot's owners everywhere.
+ * Whether a member is an administrator of a group, from Telegram's getChatMember, cached briefly. Who may configure
+ * a chat (owners, a private chat's user, anonymous admins) is decided in bot/chat-admin.ts on top of this.
  */
 import type { Api } from "grammy";
-import type { BotContext } from "./context.js";
-
-/** Telegram's stand-in `from` for messages an anonymous admin sends as the group (sender_chat is the group). */
-export const GROUP_ANONYMOUS_BOT_ID = 1087968824;
 
 export interface AdminCacheOptions {
   /** How long an answer from Telegram is trusted; 0 asks every time. */
@@ -66,33 +62,5 @@ export class AdminCache {
       if (this.#entries.size < this.#maxEntries) break;
       this.#entries.delete(key);
     }
-  }
-}
-
-export function isOwner(ctx: BotContext): boolean {
-  const id = ctx.from?.id;
-  return id !== undefined && ctx.deps.config.access.ownerIds.includes(id);
-}
-
-/**
- * Whether the sender of this update may configure its chat. Telegram errors (the bot was removed, the user is
- * unknown) count as "no": the worst case is a refusal, never a change by a non-admin.
- */
-export async function isChatAdmin(ctx: BotContext): Promise<boolean> {
-  const chat = ctx.chat;
-  if (!chat) return false;
-  if (isOwner(ctx)) return true;
-  // A private chat has one user, who is their own admin.
-  if (chat.type === "private") return true;
-  // An anonymous admin writes as the group itself. Only a message's own sender_chat counts (a callback query's
-  // message is the bot's), and a linked channel's posts (sender_chat = the channel) do not.
-  if (ctx.message?.sender_chat?.id === chat.id) return true;
-  const from = ctx.from;
-  if (!from || from.is_bot) return false;
-  try {
-    return await ctx.deps.access.admins.isAdmin(ctx.api, chat.id, from.id);
-  } catch (err) {
-    ctx.log.warn({ err, chatId: chat.id, userId: from.id }, "admin check failed");
-    return false;
   }
 }

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createI18n, LOCALES } from "./i18n.js";
 
-const DIR = resolve(import.meta.dirname, "../locales");
+const DIR = resolve(import.meta.dirname, "../../locales");
 
 function messageIds(locale: string): Set<string> {
   const ids = new Set<string>();

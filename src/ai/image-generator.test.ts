@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchImage, promptLimit } from "./image.js";
+import { fetchImage, promptLimit } from "./image-generator.js";
 import { startOpenAIServer, type OpenAIServer } from "../../test/servers/openai.js";
 import { makePng } from "../../test/fixtures/images.js";
 

@@ -5,8 +5,8 @@ import type { Context } from "grammy";
 export type Locale = "en" | "zh";
 export const LOCALES: readonly Locale[] = ["en", "zh"];
 
-/** The bot's own texts live in locales/*.ftl (Fluent); src/ and dist/ are both one level below the project root. */
-const LOCALES_DIR = fileURLToPath(new URL("../locales", import.meta.url));
+/** The bot's own texts live in locales/*.ftl (Fluent); this file sits two levels below the project root in src/ and in dist/. */
+const LOCALES_DIR = fileURLToPath(new URL("../../locales", import.meta.url));
 
 /** Telegram's language_code → one of our locales: Chinese of any variant is zh, everything else English. */
 export function localeFor(languageCode: string | undefined): Locale {
