@@ -72,7 +72,7 @@ describe("test website", () => {
     const res = await fetch(site.url(P.big));
     const reader = res.body!.getReader();
     let read = 0;
-    while (read < 1024 * 1024) read += (await reader.read()).value?.length ?? 0;
+    while (read < 1024 * 1024) read += ((await reader.read()).value as Uint8Array | undefined)?.length ?? 0;
     await reader.cancel();
     const record = site.requestsFor(P.big)[0]!;
     await expect.poll(() => record.aborted, { timeout: 5000 }).toBe(true);

@@ -227,7 +227,7 @@ export class EmbeddingsEndpoint {
       return sendJson(
         res,
         400,
-        errorBody(400, `Invalid value: '${String(format)}'. Supported values are: 'float' and 'base64'.`, "invalid_value", "encoding_format"),
+        errorBody(400, `Invalid value: '${typeof format === "string" ? format : JSON.stringify(format)}'. Supported values are: 'float' and 'base64'.`, "invalid_value", "encoding_format"),
       );
     }
     let dimensions = model.dimensions;
@@ -239,7 +239,7 @@ export class EmbeddingsEndpoint {
         return sendJson(
           res,
           400,
-          errorBody(400, `Invalid value for 'dimensions' = ${String(body.dimensions)}. Must be between 1 and ${model.dimensions}.`, null, "dimensions"),
+          errorBody(400, `Invalid value for 'dimensions' = ${typeof body.dimensions === "string" ? body.dimensions : JSON.stringify(body.dimensions)}. Must be between 1 and ${model.dimensions}.`, null, "dimensions"),
         );
       }
       dimensions = body.dimensions as number;

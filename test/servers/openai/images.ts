@@ -41,7 +41,7 @@ export interface ImageContext {
 export class ImageEndpoint {
   readonly queue: ImageScript[] = [];
   defaultImage: (body: Record<string, unknown>) => ImageScript = (body) => ({
-    image: { bytes: solidPng(parseSize(body.size), String(body.prompt ?? "")) },
+    image: { bytes: solidPng(parseSize(body.size), typeof body.prompt === "string" ? body.prompt : "") },
   });
 
   constructor(private readonly ctx: ImageContext) {}

@@ -75,11 +75,11 @@ export class SpeechEndpoint {
     const format = body.response_format ?? "mp3";
     const output = typeof format === "string" ? FORMATS[format] : undefined;
     if (!output) {
-      return invalid(`Invalid value: '${String(format)}'. Supported values are: 'mp3', 'opus', 'aac', 'flac', 'wav', and 'pcm'.`, "response_format");
+      return invalid(`Invalid value: '${typeof format === "string" ? format : JSON.stringify(format)}'. Supported values are: 'mp3', 'opus', 'aac', 'flac', 'wav', and 'pcm'.`, "response_format");
     }
     const speed = body.speed ?? 1;
     if (typeof speed !== "number" || speed < 0.25 || speed > 4) {
-      return invalid(`Invalid 'speed': expected a number between 0.25 and 4.0, got ${String(speed)}.`, "speed");
+      return invalid(`Invalid 'speed': expected a number between 0.25 and 4.0, got ${typeof speed === "string" ? speed : JSON.stringify(speed)}.`, "speed");
     }
     if (body.instructions !== undefined && (body.model === "tts-1" || body.model === "tts-1-hd")) {
       return invalid(`Instructions are not supported for model '${body.model}'.`, "instructions", "unsupported_parameter");
