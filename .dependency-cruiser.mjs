@@ -1,7 +1,7 @@
 /**
  * Import direction in src/, checked by `npm run check:deps` (and CI):
  *
- *   main → app → features → bot → services → ai, telegram, storage, ipfs → util
+ *   main → app → features → bot → services → ai, telegram, storage, ipfs, documents, web → util
  *
  * A layer imports only layers below it; no feature imports another feature; config.ts is read by app, features,
  * bot and services, and itself uses only ai, storage and util. No cycles, type-only imports included. Unit tests
@@ -31,8 +31,9 @@ export default {
     {
       name: "lower-layers-import-only-util",
       severity: "error",
-      comment: "ai, telegram, storage and ipfs never see the bot, each other, or the configuration: only src/util.",
-      from: { path: "^src/(ai|telegram|storage|ipfs)/", pathNot: notTest },
+      comment:
+        "ai, telegram, storage, ipfs, documents and web never see the bot, each other, or the configuration: only src/util.",
+      from: { path: "^src/(ai|telegram|storage|ipfs|documents|web)/", pathNot: notTest },
       to: { path: "^src/", pathNot: "^src/($1|util)/" },
     },
     {

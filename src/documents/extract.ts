@@ -1,0 +1,31 @@
+/**
+ * One entry point for every document the bot reads: bytes and what the sender says they are in, an
+ * ExtractedDocument out, or a DocumentError that says in one word what is wrong with the file.
+ */
+import { DocumentError } from "./document-error.js";
+import type { ExtractedDocument } from "./document.js";
+import { detectFormat, type FileHints } from "./detect.js";
+import { docxDocument } from "./docx.js";
+import { htmlDocument } from "./html.js";
+import { pdfDocument } from "./pdf.js";
+import { decodeText, textDocument } from "./text.js";
+
+export async function extractDocument(bytes: Uint8Array, hints: FileHints = {}): Promise<ExtractedDocument> {
+  if (bytes.length === 0) throw new DocumentError("empty", "the file is empty");
+  const format = detectFormat(bytes, hints);
+  switch (format) {
+    case "pdf":
+      return pdfDocument(bytes);
+    case "docx":
+      return docxDocument(bytes);
+    case "binary":
+      throw new DocumentError("unsupported", "not a document the bot reads");
+    case "html": {
+      const text = decodeText(bytes);
+      if (text === undefined) throw new DocumentError("unsupported", "the file is not text");
+      return htmlDocument(text);
+    }
+    default:
+      return textDocument(bytes, format);
+  }
+}
