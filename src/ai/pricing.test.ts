@@ -29,6 +29,14 @@ describe("price table", () => {
   });
 });
 
+describe("embedding prices", () => {
+  it("price embedding calls by their input tokens", () => {
+    expect(estimateCost({ model: "text-embedding-3-small", promptTokens: 1_000_000 })).toBeCloseTo(0.02, 10);
+    expect(estimateCost({ model: "text-embedding-3-large", promptTokens: 500_000 })).toBeCloseTo(0.065, 10);
+    expect(estimateCost({ model: "text-embedding-ada-002", promptTokens: 10_000, completionTokens: 0 })).toBeCloseTo(0.001, 10);
+  });
+});
+
 describe("priceFor", () => {
   it("maps dated snapshots to their model but not other variants", () => {
     expect(priceFor("gpt-4o-2024-08-06")).toBe(PRICES["gpt-4o"]);

@@ -66,6 +66,10 @@ export const PRICES: Readonly<Record<string, ModelPrice>> = {
     images: GPT_IMAGE_1_MINI_IMAGES,
     defaultImage: { size: "1024x1024", quality: "medium" },
   },
+  // Embedding models bill input tokens only (list prices unchanged since their launch on 2024-01-25; PRICES_AS_OF).
+  "text-embedding-3-small": { input: 0.02, output: 0 },
+  "text-embedding-3-large": { input: 0.13, output: 0 },
+  "text-embedding-ada-002": { input: 0.1, output: 0 },
   // DALL·E bills per image only.
   "dall-e-3": {
     input: 0,
