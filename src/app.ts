@@ -8,6 +8,7 @@ import { GrammyError, HttpError, type Bot } from "grammy";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { openStore } from "./storage/store.js";
+import { openVectorStore } from "./storage/vectors/open.js";
 import type { BotContext, BotDeps } from "./bot/context.js";
 import { createBot } from "./bot/create-bot.js";
 import { registerCommands } from "./bot/command-menus.js";
@@ -53,17 +54,31 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     },
   );
 
+  // Document vectors live beside the history, in the same backend (the SQLite file, Redis, PostgreSQL).
+  const vectors = await openVectorStore(config.store, {
+    onError: (err) => log.warn({ err }, "vector store error"),
+    ...(opts.now ? { now: () => opts.now!().getTime() } : {}),
+  }).catch(async (err: unknown) => {
+    await store.close().catch(() => undefined);
+    throw new StartupError(`STORE_URL (vectors): ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const closeStores = async () => {
+    await vectors.close().catch((err: unknown) => log.warn({ err }, "vector store close failed"));
+    await store.close();
+  };
+
   // The one shutdown signal: every answer in flight listens to it (hundreds at once under load: not a leak).
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  const deps = await buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
+  const deps = await buildServices(config, { log, store, vectors, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
+  log.debug({ vectors: vectors.kind }, "vector store open");
 
   const updates = new UpdateTracker();
   const bot = createBot(config.telegram.token, deps, { features, ...updates.hooks });
   try {
     await bot.init();
   } catch (err) {
-    await store.close().catch(() => undefined);
+    await closeStores().catch(() => undefined);
     if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
       throw new StartupError("TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized): check the token");
     }
@@ -97,7 +112,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       } finally {
         clearTimeout(graceTimer);
         shutdown.abort(new Error("shutdown"));
-        await store.close().catch((err: unknown) => log.warn({ err }, "store close failed"));
+        await deps.knowledge.fetcher.close();
+        await closeStores().catch((err: unknown) => log.warn({ err }, "store close failed"));
         log.info("stopped");
         resolveStopped();
       }

@@ -73,3 +73,25 @@ describe("rules inside the schema", () => {
     expect(() => loadConfig({ ...base, STORE_URL: "sqlite://" })).toThrow(/^STORE_URL "sqlite:\/\/" has no file path; /);
   });
 });
+
+describe("knowledge and web in the configuration", () => {
+  it("has defaults: text-embedding-3-small, no web search, private addresses refused", () => {
+    const config = loadConfig(base);
+    expect(config.knowledge).toEqual({ embeddingModel: "text-embedding-3-small", tokenBudget: 16_000, chunksPerQuestion: 6, maxDocuments: 50, maxChunks: 10_000 });
+    expect(config.web).toEqual({ searxngUrl: undefined, allowPrivate: false });
+  });
+
+  it("reads the variables and names a bad one", () => {
+    const config = loadConfig({
+      ...base,
+      OPENAI_EMBEDDING_MODEL: "text-embedding-3-large",
+      SEARXNG_URL: "http://searx.lan:8888",
+      WEB_FETCH_ALLOW_PRIVATE: "true",
+      KNOWLEDGE_MAX_DOCUMENTS: "5",
+    });
+    expect(config.knowledge).toMatchObject({ embeddingModel: "text-embedding-3-large", maxDocuments: 5 });
+    expect(config.web).toEqual({ searxngUrl: "http://searx.lan:8888", allowPrivate: true });
+    expect(() => loadConfig({ ...base, WEB_FETCH_ALLOW_PRIVATE: "sometimes" })).toThrow(new ConfigError("WEB_FETCH_ALLOW_PRIVATE must be true or false"));
+    expect(() => loadConfig({ ...base, SEARXNG_URL: "searx" })).toThrow(/^SEARXNG_URL /);
+  });
+});

@@ -45,6 +45,14 @@ const nonNegativeInt = (fallback: number) =>
   z.preprocess(emptyToUndefined, z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more").default(fallback));
 const optionalLimit = () =>
   z.preprocess(emptyToUndefined, z.coerce.number({ error: "must be a number" }).min(0, "must be 0 or more").optional());
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+      .optional()
+      .transform((v) => (v === undefined ? fallback : v === "true" || v === "1" || v === "yes")),
+  );
 const modelList = z.preprocess(
   emptyToUndefined,
   z
@@ -132,6 +140,19 @@ export const envSchema = z.object({
   DAILY_TOKEN_LIMIT_PER_CHAT: optionalLimit(),
   DAILY_COST_LIMIT_PER_USER_USD: optionalLimit(),
   DAILY_COST_LIMIT_PER_CHAT_USD: optionalLimit(),
+  // Knowledge: documents, links, web search and retrieval by embeddings (issue 12).
+  OPENAI_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("text-embedding-3-small")),
+  /** A SearXNG instance (JSON format enabled): the model gets web_search and read_page. Unset: no web search. */
+  SEARXNG_URL: optionalUrl(),
+  /** Lets links and read_page reach loopback and private networks (never link-local or metadata addresses). */
+  WEB_FETCH_ALLOW_PRIVATE: booleanFlag(false),
+  /** Tokens of documents, excerpts and pages sent with one question (a smaller context window lowers it). */
+  KNOWLEDGE_TOKEN_BUDGET: positiveInt(16_000),
+  /** Excerpts retrieved for a question from documents too long to send whole and from the chat's knowledge. */
+  KNOWLEDGE_CHUNKS_PER_QUESTION: positiveInt(6),
+  /** Per chat: documents /learn keeps, and their chunks (about 500 tokens each) together. */
+  KNOWLEDGE_MAX_DOCUMENTS: positiveInt(50),
+  KNOWLEDGE_MAX_CHUNKS: positiveInt(10_000),
   WEBHOOK_URL: optionalUrl(),
   WEBHOOK_SECRET: optionalString,
   PORT: positiveInt(8080),
@@ -187,6 +208,16 @@ const configSchema = envSchema.transform((e, ctx) => {
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     /** Model calls per user: at most maxCalls in any windowMs; maxCalls 0 is no limit. */
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, maxCalls: e.RATE_LIMIT_MAX_CALLS },
+    /** Documents, links and retrieval (issue 12). */
+    knowledge: {
+      embeddingModel: e.OPENAI_EMBEDDING_MODEL,
+      tokenBudget: e.KNOWLEDGE_TOKEN_BUDGET,
+      chunksPerQuestion: e.KNOWLEDGE_CHUNKS_PER_QUESTION,
+      maxDocuments: e.KNOWLEDGE_MAX_DOCUMENTS,
+      maxChunks: e.KNOWLEDGE_MAX_CHUNKS,
+    },
+    /** Fetching links on users' behalf, and web search. */
+    web: { searxngUrl: e.SEARXNG_URL, allowPrivate: e.WEB_FETCH_ALLOW_PRIVATE },
     /** Daily (UTC) limits; undefined is no limit. Tokens are prompt + completion. */
     budgets: {
       userTokens: e.DAILY_TOKEN_LIMIT_PER_USER || undefined,

@@ -7,6 +7,9 @@ start =
 help = **What I can do**
     • Ask anything: in a private chat just write; in groups use /ask, mention me, or reply to my message.
     • Send a photo or an image file and I describe it; its caption is your question (in groups mention me or use /ask).
+    • Send a document (PDF, Word, text, Markdown, HTML, CSV, JSON, code) and ask about it; its caption is your question. Long ones are searched for the parts your question needs, and answers cite the page or section.
+    • Put a link in a question and I read the page (or PDF) first.
+    • /learn (as a reply to a document, or /learn https://…): keep it in this chat's knowledge for every later question; /knowledge lists it, /forget N removes one.
     • /image description: I draw a picture and pin it to IPFS.
     • /weather city: the current weather there, from Open-Meteo (or just ask me about the weather).
     • /tokens text (or as a reply to a message or photo): tokens, characters and estimated cost; -v shows each token.
@@ -26,7 +29,7 @@ cmd-reset = Forget this chat's history
 ask-usage = Usage: /ask your question — for example: /ask why is the sky blue?
 reset-done = Done: I've forgotten this chat's history.
 unknown-command = I don't know that command. Send /help to see what I can do.
-not-text = I can read text messages, photos and image files — not this kind of message yet.
+not-text = I can read text messages, photos, images and documents — not this kind of message yet.
 
 error-auth = The AI service refused the bot's API key. The bot's owner needs to fix its configuration.
 error-quota = The AI service account has run out of credit. Please tell the bot's owner.

@@ -1,7 +1,6 @@
 # Photos and image documents read by the vision model.
 
 photo-default-question = Describe this picture.
-photo-unsupported-document = I can only read pictures (PNG, JPEG, WebP or GIF); this kind of file is not supported.
 photo-too-large = This picture is too large for me (at most {$max} MB). Please send a smaller one.
 photo-download-failed = I couldn't download this picture from Telegram. Please send it again.
 photo-unreadable = I couldn't read this file as a PNG, JPEG, WebP or GIF picture.

@@ -23,10 +23,17 @@ import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
 import { ModelCallLimits } from "../services/limits.js";
 import { RateLimiter } from "../services/rate-limiter.js";
+import { Embedder } from "../ai/embeddings.js";
+import { DocumentStore } from "../storage/documents.js";
+import type { VectorStore } from "../storage/vectors/open.js";
+import { SafeFetcher } from "../web/safe-fetch.js";
+import { SearxngClient } from "../web/searxng.js";
 
 export interface ServiceOptions {
   log: Logger;
   store: Store;
+  /** Document vectors, beside the history (storage/vectors). */
+  vectors: VectorStore;
   /** Aborts every answer in flight (the app's one shutdown controller). */
   shutdown: AbortSignal;
   /** The clock of usage days, rate limits, budgets and the admin cache. */
@@ -72,5 +79,12 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     }),
     weather: createWeatherClient(config.weather),
     ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,
+    knowledge: {
+      embedder: new Embedder({ openai, model: config.knowledge.embeddingModel }),
+      documents: new DocumentStore(store.keyv),
+      vectors: opts.vectors,
+      fetcher: new SafeFetcher({ allowPrivate: config.web.allowPrivate }),
+      search: config.web.searxngUrl ? new SearxngClient({ baseUrl: config.web.searxngUrl }) : undefined,
+    },
   };
 }

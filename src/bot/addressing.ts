@@ -63,3 +63,29 @@ function isCommandForMe(text: string | undefined, entities: MessageEntity[] | un
   const at = text.slice(0, command.length).split("@")[1];
   return at === undefined || at.toLowerCase() === username.toLowerCase();
 }
+
+/**
+ * The question in the caption of a file or picture sent to the bot ("" for none), or undefined when it is not for
+ * the bot. Private chat: always for the bot. Groups: a caption that starts with /ask (or /ask@thisbot) or mentions
+ * the bot, or a file without caption sent as a reply to the bot ("and this one?").
+ */
+export function captionQuestion(ctx: BotContext): string | undefined {
+  const msg = ctx.msg!;
+  const asked = askInCaption(msg, ctx.me.username);
+  if (asked !== undefined) return asked;
+  const addressed = addressedQuestion(ctx);
+  if (addressed !== undefined) return addressed;
+  if (ctx.chat?.type === "private") return (msg.caption ?? "").trim();
+  if (msg.caption === undefined && repliedTo(msg)?.from?.id === ctx.me.id) return "";
+  return undefined;
+}
+
+/** The question of a caption that starts with `/ask` (or `/ask@thisbot`), else undefined. */
+function askInCaption(msg: Message, botUsername: string): string | undefined {
+  const caption = msg.caption;
+  const command = msg.caption_entities?.find((e) => e.type === "bot_command" && e.offset === 0);
+  if (caption === undefined || command === undefined) return undefined;
+  const [name, target] = caption.slice(1, command.length).toLowerCase().split("@");
+  if (name !== "ask" || (target !== undefined && target !== botUsername.toLowerCase())) return undefined;
+  return caption.slice(command.length).trim();
+}

@@ -32,7 +32,36 @@ export interface Question {
   resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
   /** The answer's own cancellation (e.g. a stop button); the bot's shutdown cancels it too. */
   signal?: AbortSignal;
+  /** Context that goes with the question (documents, retrieved excerpts, linked pages): see QuestionContextSource. */
+  context?: QuestionContextSource;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The extension point for context that goes with a question (bot/question-context.ts builds it: documents whole,
+// retrieved chunks with their citations, the pages behind links). answerQuestion asks for it once history is fitted,
+// sends it as a system message just before the question, counts it into the request (and so into admission), and
+// stores what it adds to the user turn (references, never the text).
+
+/** What a context source is told: the question, the history that goes along, what is left of the context window. */
+export interface ContextRequest {
+  question: string;
+  past: readonly HistoryTurn[];
+  /** Tokens the context window has left after the system prompt, history, question and the answer's maximum. */
+  room: number;
+  signal: AbortSignal;
+}
+
+export interface QuestionContext {
+  /** The material and how to cite it, sent as a system message right before the question. */
+  text?: string;
+  /** What the stored user turn carries besides its text (references to the documents it brought). */
+  turn?: Pick<HistoryTurn, "documents">;
+  /** The answer does not go ahead: a limit refused a call ("limited"), or something was told to the user ("told"). */
+  stop?: "limited" | "told";
+}
+
+/** Gathers the context for one question; it may make its own (admitted) model calls, e.g. embeddings. */
+export type QuestionContextSource = (request: ContextRequest) => Promise<QuestionContext>;
 
 export interface AnswerResult extends StreamOutcome {
   usage: ModelUsage[];
@@ -65,18 +94,25 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     const userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
     const system = settings.systemPrompt ?? config.systemPrompt;
     const systemTokens = messageTokens(system, encoding);
-    const room = Math.min(
-      config.historyTokenBudget,
-      contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS,
-    );
+    const windowLeft = contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS;
+    const room = Math.min(config.historyTokenBudget, windowLeft);
     const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
     const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
     const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
+    const pastTokens = past.reduce((n, turn) => n + turn.tokens, 0);
+
+    // Context that goes with the question (see QuestionContextSource), in what the context window has left.
+    const context = q.context
+      ? await q.context({ question: q.text, past, room: Math.max(0, windowLeft - pastTokens), signal })
+      : undefined;
+    if (context?.stop) return { text: "", messageIds: [], aborted: false, usage: [], limited: context.stop === "limited" };
+    const contextTokens = context?.text ? messageTokens(context.text, encoding) : 0;
+    const storedTurn: HistoryTurn = context?.turn ? { ...userTurn, ...context.turn } : userTurn;
 
     // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets.
-    const promptTokens = systemTokens + past.reduce((n, turn) => n + turn.tokens, 0) + userTurn.tokens + REPLY_PRIMING_TOKENS;
+    const promptTokens = systemTokens + pastTokens + contextTokens + userTurn.tokens + REPLY_PRIMING_TOKENS;
     const estimate = { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens };
     if (!(await admitModelCall(ctx, estimate))) {
       return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
@@ -84,6 +120,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
 
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
     for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, signal));
+    if (context?.text) messages.push({ role: "system", content: context.text });
     messages.push(
       q.parts && q.parts.length > 0
         ? { role: "user", content: [{ type: "text", text: withName(userTurn) }, ...q.parts] }
@@ -143,7 +180,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     // so asking again does not repeat the question.
     const answer = outcome.text.trim();
     if (answer) {
-      await deps.history.append(key, userTurn, {
+      await deps.history.append(key, storedTurn, {
         role: "assistant",
         content: answer,
         tokens: messageTokens(answer, encoding),

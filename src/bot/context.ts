@@ -19,6 +19,24 @@ import type { DraftSupport } from "../telegram/answer-stream.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
+import type { Embedder } from "../ai/embeddings.js";
+import type { DocumentStore } from "../storage/documents.js";
+import type { VectorStore } from "../storage/vectors/open.js";
+import type { SafeFetcher } from "../web/safe-fetch.js";
+import type { SearxngClient } from "../web/searxng.js";
+
+/** Documents, links, retrieval and web search (issue 12). */
+export interface KnowledgeDeps {
+  embedder: Embedder;
+  /** Documents' texts and each chat's learned list. */
+  documents: DocumentStore;
+  /** Their embeddings, beside the history. */
+  vectors: VectorStore;
+  /** Fetches links behind the SSRF guard. */
+  fetcher: SafeFetcher;
+  /** Undefined when SEARXNG_URL is not set: no web search. */
+  search: SearxngClient | undefined;
+}
 
 /** Everything a feature needs, built once in src/app.ts and injected into every context. */
 export interface BotDeps {
@@ -49,6 +67,7 @@ export interface BotDeps {
   weather: WeatherClient;
   /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
   ipfs: IpfsPinner | undefined;
+  knowledge: KnowledgeDeps;
 }
 
 export interface BotExtras {

@@ -11,7 +11,9 @@ export type DocumentErrorReason =
   /** A kind of file the bot does not read (images are the photo feature's, archives, spreadsheets, binaries). */
   | "unsupported"
   /** Would expand past a bound (a zip bomb posing as DOCX, too many pages). */
-  | "too_large";
+  | "too_large"
+  /** Readable, but more text than the bot keeps for one document (KNOWLEDGE_MAX_CHUNKS). */
+  | "too_long";
 
 /** A file that cannot be read as a document; `reason` says why, `message` is for logs only. */
 export class DocumentError extends Error {

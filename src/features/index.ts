@@ -17,6 +17,8 @@ import { photoFeature } from "./photo.js";
 import { weatherFeature } from "./weather.js";
 import { tokensFeature } from "./tokens.js";
 import { usageFeature } from "./usage.js";
+import { documentsFeature } from "./documents.js";
+import { knowledgeFeature } from "./knowledge.js";
 
 export const features: Composer<BotContext>[] = [
   startFeature,
@@ -27,8 +29,10 @@ export const features: Composer<BotContext>[] = [
   weatherFeature,
   tokensFeature,
   usageFeature,
-  // Before ask: `/ask` on or replying to a picture goes to the vision model.
+  knowledgeFeature,
+  // Before ask: `/ask` on or replying to a picture goes to the vision model, to a document to the documents feature.
   photoFeature,
+  documentsFeature,
   askFeature,
   // Last: private messages nobody else handled.
   fallbackFeature,
@@ -39,6 +43,6 @@ export const features: Composer<BotContext>[] = [
  * show in private chats (the user is their own admin) and to group admins.
  */
 export const commandMenu: CommandMenu = {
-  everyone: ["start", "help", "ask", "image", "weather", "tokens", "usage", "reset"],
-  admins: ["system", "settings"],
+  everyone: ["start", "help", "ask", "image", "weather", "tokens", "usage", "knowledge", "reset"],
+  admins: ["system", "settings", "learn", "forget"],
 };

@@ -13,7 +13,7 @@ import { Composer } from "grammy";
 import type { Document, Message, PhotoSize } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import { answerQuestion } from "../bot/answer.js";
-import { addressedQuestion, repliedTo } from "../bot/addressing.js";
+import { addressedQuestion, captionQuestion, repliedTo } from "../bot/addressing.js";
 import { downloadPicture, historyImageResolver, MAX_PICTURE_BYTES } from "../bot/pictures.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { targetOf } from "../bot/target.js";
@@ -34,11 +34,12 @@ const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp|gif)$/i;
 
 type ImageSource = { kind: "photo"; sizes: PhotoSize[] } | { kind: "document"; document: Document };
 
-/** The picture a message carries, if any (a document counts when it could be one; its type is checked later). */
+/** The picture a message carries, if any (a photo, or a document that is an image). */
 function imageSourceOf(msg: Message | undefined): ImageSource | undefined {
   if (!msg) return undefined;
   if (msg.photo && msg.photo.length > 0) return { kind: "photo", sizes: msg.photo };
-  if (msg.document) return { kind: "document", document: msg.document };
+  // Other documents (PDF, text, …) are the documents feature's.
+  if (msg.document && isImageDocument(msg.document)) return { kind: "document", document: msg.document };
   return undefined;
 }
 
@@ -73,29 +74,6 @@ photoFeature.on("message:text", async (ctx, next) => {
   await answerAboutImage(ctx, source, question);
 });
 
-/** The caption as the question ("" for none), or undefined when the picture is not for the bot (groups). */
-function captionQuestion(ctx: BotContext): string | undefined {
-  const msg = ctx.msg!;
-  const asked = askInCaption(msg, ctx.me.username);
-  if (asked !== undefined) return asked;
-  const addressed = addressedQuestion(ctx);
-  if (addressed !== undefined) return addressed;
-  if (ctx.chat?.type === "private") return (msg.caption ?? "").trim();
-  // A picture without caption replying to the bot ("and this one?").
-  if (msg.caption === undefined && repliedTo(msg)?.from?.id === ctx.me.id) return "";
-  return undefined;
-}
-
-/** The question of a caption that starts with `/ask` (or `/ask@thisbot`), else undefined. */
-function askInCaption(msg: Message, botUsername: string): string | undefined {
-  const caption = msg.caption;
-  const command = msg.caption_entities?.find((e) => e.type === "bot_command" && e.offset === 0);
-  if (caption === undefined || command === undefined) return undefined;
-  const [name, target] = caption.slice(1, command.length).toLowerCase().split("@");
-  if (name !== "ask" || (target !== undefined && target !== botUsername.toLowerCase())) return undefined;
-  return caption.slice(command.length).trim();
-}
-
 /** Downloads the picture and answers the question about it (default: describe it) with the vision model. */
 async function answerAboutImage(ctx: BotContext, source: ImageSource, question: string): Promise<void> {
   const { deps } = ctx;
@@ -106,7 +84,6 @@ async function answerAboutImage(ctx: BotContext, source: ImageSource, question: 
     fileId = size.file_id;
     fileSize = size.file_size;
   } else {
-    if (!isImageDocument(source.document)) return replyMarkdown(ctx, ctx.t("photo-unsupported-document"));
     fileId = source.document.file_id;
     fileSize = source.document.file_size;
   }

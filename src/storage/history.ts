@@ -12,6 +12,7 @@
  */
 import Keyv from "keyv";
 import type { Store } from "./store.js";
+import type { DocumentRef } from "./documents.js";
 
 export interface ImageRef {
   /** Telegram file_id: the bytes are fetched again when a follow-up question needs the photo. */
@@ -35,6 +36,8 @@ export interface HistoryTurn {
   images?: ImageRef[];
   /** Sender's first name in shared group histories. */
   name?: string;
+  /** Documents and pages the question brought (their text is in the document store), so follow-ups still use them. */
+  documents?: DocumentRef[];
 }
 
 export interface StoredHistory {
@@ -89,6 +92,11 @@ function isImageRef(value: unknown): value is ImageRef {
   );
 }
 
+function isDocumentRef(value: unknown): value is DocumentRef {
+  const ref = value as Partial<DocumentRef> | null;
+  return typeof ref?.id === "string" && typeof ref.title === "string";
+}
+
 function isHistoryTurn(value: unknown): value is HistoryTurn {
   if (typeof value !== "object" || value === null) return false;
   const turn = value as Record<string, unknown>;
@@ -99,7 +107,8 @@ function isHistoryTurn(value: unknown): value is HistoryTurn {
     typeof turn.at === "number" &&
     Number.isFinite(turn.at) &&
     (turn.images === undefined || (Array.isArray(turn.images) && turn.images.every(isImageRef))) &&
-    (turn.name === undefined || typeof turn.name === "string")
+    (turn.name === undefined || typeof turn.name === "string") &&
+    (turn.documents === undefined || (Array.isArray(turn.documents) && turn.documents.every(isDocumentRef)))
   );
 }
 

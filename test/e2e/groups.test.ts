@@ -249,7 +249,7 @@ describe("groups in practice", () => {
       expect(groupMenu).toEqual(expect.arrayContaining(["start", "help", "ask", "reset"]));
       expect(groupMenu).not.toContain("system");
       expect(groupMenu).not.toContain("settings");
-      expect(adminMenu).toEqual([...groupMenu, "system", "settings"]);
+      expect(adminMenu).toEqual([...groupMenu, "system", "settings", "learn", "forget"]);
       expect(privateMenu).toEqual(adminMenu);
       expect(names({ type: "default" }, lang)).toEqual(groupMenu);
     }

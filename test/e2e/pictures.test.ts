@@ -382,13 +382,13 @@ describe("photos and image documents", () => {
     expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("You said: what is this? (with 1 image)");
   });
 
-  it("says other documents are not supported, without calling the model", async () => {
+  it("leaves other documents to the documents feature: random bytes named .pdf are a damaged file, the model is not called", async () => {
     const { user, chat } = newPrivateChat(h);
     const requests = h.openai.chatRequests().length;
     await say(h, { chat: chat.id, from: user, document: { bytes: seededBytes(2000, 5), file_name: "report.pdf", mime_type: "application/pdf" } });
     expect(h.openai.chatRequests().length).toBe(requests);
     expect(h.telegram.botMessages(chat.id).map((m) => m.text)).toEqual([
-      "I can only read pictures (PNG, JPEG, WebP or GIF); this kind of file is not supported.",
+      "This file is damaged or isn't what its name says, so I can't read it.",
     ]);
   });
 

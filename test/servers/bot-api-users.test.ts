@@ -17,6 +17,18 @@ afterEach(() => server.close());
 
 const bytes = (n: number, fill = 7) => new Uint8Array(n).fill(fill);
 
+describe("entities Telegram adds", () => {
+  it("marks http(s) links as url entities, without trailing punctuation or an unbalanced parenthesis", () => {
+    const text = "/ask read https://example.com/a?b=1, then (see http://intranet.local/wiki_(x)) and https://x.org/y.";
+    const msg = server.userSends({ chat: GROUP, from: alice, text });
+    const urls = (msg.entities ?? []).filter((e) => e.type === "url").map((e) => text.slice(e.offset, e.offset + e.length));
+    expect(urls).toEqual(["https://example.com/a?b=1", "http://intranet.local/wiki_(x)", "https://x.org/y"]);
+    expect(msg.entities![0]).toEqual({ type: "bot_command", offset: 0, length: 4 });
+    const caption = server.userSends({ chat: GROUP, from: alice, document: { bytes: bytes(10), file_name: "a.txt", mime_type: "text/plain" }, caption: "from http://127.0.0.1:8080/page" });
+    expect(caption.caption_entities).toEqual([{ type: "url", offset: 5, length: 26 }]);
+  });
+});
+
 describe("replies, quotes and forwards", () => {
   it("replies to another user's message with a partial quote", async () => {
     const original = server.userSends({ chat: GROUP, from: bob, text: "The meeting is at 10 in room B" });

@@ -132,7 +132,12 @@ export function sameEntities(a: MessageEntity[] | undefined, b: MessageEntity[] 
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
-/** Entities Telegram adds to user text by itself: a leading /command and @username mentions. */
+/**
+ * Entities Telegram adds to user text by itself: a leading /command, @username mentions, and http(s) links (`url`;
+ * trailing punctuation and an unbalanced closing parenthesis are left out, as Telegram's clients do). Offsets are
+ * UTF-16 code units, like JavaScript string indices. (Telegram also marks bare domains like example.com; tests that
+ * need that pass their own entities.)
+ */
 export function autoEntities(text: string): MessageEntity[] {
   const entities: MessageEntity[] = [];
   const command = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?/.exec(text);
@@ -141,5 +146,18 @@ export function autoEntities(text: string): MessageEntity[] {
   for (let m = mention.exec(text); m; m = mention.exec(text)) {
     entities.push({ type: "mention", offset: m.index + m[1]!.length, length: m[2]!.length });
   }
-  return entities;
+  const link = /\bhttps?:\/\/[^\s<>"]+/gi;
+  for (let m = link.exec(text); m; m = link.exec(text)) {
+    let url = m[0];
+    for (;;) {
+      const trimmed = url.replace(/[.,;:!?'"»”’]+$/u, "");
+      const unbalanced = trimmed.endsWith(")") && (trimmed.match(/\(/g)?.length ?? 0) < (trimmed.match(/\)/g)?.length ?? 0);
+      const next = unbalanced ? trimmed.slice(0, -1) : trimmed;
+      if (next === url) break;
+      url = next;
+    }
+    if (!/^https?:\/\/[^/?#]+\.[^/?#]|^https?:\/\/(localhost|\[|\d)/i.test(url)) continue;
+    entities.push({ type: "url", offset: m.index, length: url.length });
+  }
+  return entities.sort((a, b) => a.offset - b.offset);
 }
