@@ -54,7 +54,8 @@ function renderDocument(doc: StoredDocument): string {
   const parts: string[] = [];
   let last: string | undefined;
   for (const chunk of doc.chunks) {
-    if (chunk.location && chunk.location !== last) parts.push(`[${chunk.location}]`);
+    // A chunk over several pages marks each page inside its text already.
+    if (chunk.location && chunk.location !== last && !chunk.text.startsWith("[p. ")) parts.push(`[${chunk.location}]`);
     last = chunk.location;
     parts.push(chunk.text);
   }

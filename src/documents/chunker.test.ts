@@ -16,7 +16,7 @@ describe("chunkDocument", () => {
     const doc = makeDocument("pdf", [{ text: "Short page.", page: 1 }, { text: "Another.", page: 2 }]);
     const chunks = chunkDocument(doc, { countTokens: count });
     expect(chunks).toHaveLength(1);
-    expect(chunks[0]!.text).toBe("Short page.\n\nAnother.");
+    expect(chunks[0]!.text).toBe("[p. 1]\nShort page.\n\n[p. 2]\nAnother.");
     expect(locationLabel(chunks[0]!.location)).toBe("pp. 1–2");
     expect(chunks[0]!.tokens).toBe(count(chunks[0]!.text));
   });

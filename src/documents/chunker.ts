@@ -45,6 +45,8 @@ interface Piece {
   tokens: number;
   /** What joins it to the piece before: a blank line between paragraphs, a newline between lines, a space. */
   glue: string;
+  /** Set on the first piece of a PDF page, so a chunk spanning pages can mark where each begins. */
+  pageStart?: number;
 }
 
 const SENTENCE_END = /(?<=[.!?。！？；;])\s+|(?<=[。！？；])/u;
@@ -87,7 +89,11 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkOptions): Docum
 
   const flush = () => {
     if (pieces.length === 0) return;
-    const body = pieces.map((p, i) => (i === 0 ? "" : p.glue) + p.text).join("");
+    // A chunk spanning pages marks where each one begins ("[p. 2]"), so every sentence can be cited by its page.
+    const spans = location.pageFrom !== undefined && location.pageTo !== location.pageFrom;
+    const body = pieces
+      .map((p, i) => (i === 0 ? "" : p.glue) + (spans && (p.pageStart !== undefined || i === 0) ? `[p. ${p.pageStart ?? location.pageFrom}]\n` : "") + p.text)
+      .join("");
     const continued = chunks.length > sectionStart && location.heading !== undefined && location.pageFrom === undefined;
     const prefix = header || (continued ? location.heading! : "");
     const text = prefix ? `${prefix}\n${body}` : body;
@@ -116,7 +122,9 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkOptions): Docum
     header = section.header ?? "";
     const prefixTokens = count(header || section.heading || "") + 1;
     const limit = Math.max(16, target - prefixTokens);
-    for (const piece of split(section.text, "\n\n", limit, count)) {
+    const sectionPieces = split(section.text, "\n\n", limit, count);
+    if (section.page !== undefined && sectionPieces[0]) sectionPieces[0].pageStart = section.page;
+    for (const piece of sectionPieces) {
       if (tokens > 0 && tokens + piece.tokens > limit) {
         flush();
         // The chunk that continues a section keeps its place (same heading, this page).
