@@ -90,8 +90,12 @@ export async function readLinkDocument(ctx: BotContext, url: string, signal: Abo
   return store(ctx, id, link.doc, { title, source: { kind: "link", url: link.url }, bytes: link.bytes });
 }
 
-/** One line for the user about a document or link that could not be read; undefined for errors that are not about that. */
-export function documentErrorText(ctx: BotContext, err: unknown, url?: string): string | undefined {
+/**
+ * One line for the user about a document or link that could not be read (Markdown, or plain text for a tool result);
+ * undefined for errors that are not about that. A link is named as the user gave it, not as the hop that failed.
+ */
+export function documentErrorText(ctx: BotContext, err: unknown, url?: string, format: "markdown" | "plain" = "markdown"): string | undefined {
+  const literal = format === "markdown" ? escapeMarkdown : (text: string) => text;
   if (err instanceof DocumentError) {
     return ctx.t(`document-${err.reason.replace(/_/g, "-")}`, { max: ctx.deps.config.knowledge.maxChunks });
   }
@@ -102,14 +106,14 @@ export function documentErrorText(ctx: BotContext, err: unknown, url?: string): 
   }
   if (err instanceof WebFetchError) {
     if (err.reason === "aborted") return undefined;
-    const shown = err.details.url ?? url ?? "";
+    const shown = url ?? err.details.url ?? "";
     let host = shown;
     try {
       host = new URL(shown).host;
     } catch {
       // Shown as given.
     }
-    return ctx.t(`link-${err.reason.replace(/_/g, "-")}`, { url: escapeMarkdown(shown), host: escapeMarkdown(host), status: err.details.status ?? 0 });
+    return ctx.t(`link-${err.reason.replace(/_/g, "-")}`, { url: literal(shown), host: literal(host), status: err.details.status ?? 0 });
   }
   return undefined;
 }

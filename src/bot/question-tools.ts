@@ -22,7 +22,7 @@ export function questionTools(ctx: BotContext): Tool[] {
           return { title: link.doc.title ?? new URL(link.url).host, url: link.url, text: documentText(link.doc) };
         } catch (err) {
           // The model reads the same line the user would (in the chat's language), never a stack or an address list.
-          const line = documentErrorText(ctx, err, url);
+          const line = documentErrorText(ctx, err, url, "plain");
           throw line ? new Error(line, { cause: err }) : err;
         }
       }),
