@@ -31,6 +31,8 @@ function contextOf(body: ChatRequestBody): string {
   return m.role === "system" && body.messages.length > 2 ? String(m.content) : "";
 }
 const lastRequest = (harness = h) => harness.openai.chatRequests().at(-1)!;
+/** The names of the tools a request offered. */
+const toolNames = (body: ChatRequestBody) => ((body.tools ?? []) as Array<{ function: { name: string } }>).map((t) => t.function.name);
 const lastLine = (chatId: number, harness = h) => harness.telegram.botMessages(chatId).at(-1)!.text;
 
 describe("a link in a question", () => {
@@ -136,7 +138,7 @@ describe("web search", () => {
     await say(web, { chat: chat.id, from: user, text: "Search the web: what is the history of Skerryvore lighthouse?" });
 
     const [first, second, third] = web.openai.chatRequests().slice(from);
-    expect(first!.tools!.map((t) => t.function.name).sort()).toEqual(["get_current_weather", "read_page", "web_search"]);
+    expect(toolNames(first!).sort()).toEqual(["get_current_weather", "read_page", "web_search"]);
     expect(searx.queries()).toEqual(["skerryvore lighthouse history"]);
     const searchResult = JSON.parse(String(second!.messages.find((m) => m.role === "tool")!.content)) as { results: Array<{ url: string }> };
     expect(searchResult.results.map((r) => r.url)).toContain(article);
@@ -175,7 +177,7 @@ describe("web search", () => {
     const { user, chat } = newPrivateChat(h);
     await say(h, { chat: chat.id, from: user, text: "Please search the web for the latest ferry news" });
     const body = lastRequest();
-    expect(body.tools!.map((t) => t.function.name)).toEqual(["get_current_weather"]);
+    expect(toolNames(body)).toEqual(["get_current_weather"]);
     expect(contextOf(body)).toMatch(/^You cannot search the web or open pages in this chat: web search is not enabled/);
     // An ordinary question gets no note.
     await say(h, { chat: chat.id, from: user, text: "What is 2+2?" });
