@@ -164,10 +164,8 @@ describe("web search", () => {
       { text: "I could not search or read that page.", firstDelayMs: 100 },
     );
     await say(web, { chat: chat.id, from: user, text: "look it up" });
-    const results = web.openai
-      .chatRequests()
-      [from + 1]!.messages.filter((m) => m.role === "tool")
-      .map((m) => JSON.parse(String(m.content)) as { error: string });
+    const followUp = web.openai.chatRequests()[from + 1]!;
+    const results = followUp.messages.filter((m) => m.role === "tool").map((m) => JSON.parse(String(m.content)) as { error: string });
     expect(results[0]!.error).toMatch(/^The search failed: The search engine answered with an error \(HTTP 500\)\./);
     expect(results[1]!.error).toMatch(/^The page could not be read: I can't open http:\/\/169\.254\.169\.254\/latest\/meta-data\/: it leads to a private or internal network address\./);
     expect(botText(web, chat.id)).toBe("I could not search or read that page.");
