@@ -26,14 +26,23 @@ cmd-knowledge = What this chat has learned
 cmd-forget = Remove a learned document
 
 learn-usage = Reply /learn to a document, or send /learn followed by a link, and I'll keep it in this chat's knowledge.
-learn-done = Learned “{ $title }”: { $chunks } chunks, { $tokens } tokens. From now on every question in this chat can draw on it. /knowledge lists what I know.
+learn-done = Learned “{ $title }”: { $chunks ->
+        [one] 1 chunk
+       *[other] { $chunks } chunks
+    }, { $tokens } tokens. From now on every question in this chat can draw on it. /knowledge lists what I know.
 learn-already = I already know “{ $title }”. /knowledge lists what I know.
-learn-limit-documents = This chat's knowledge is full ({ $max } documents). /forget one first.
+learn-limit-documents = This chat's knowledge is full ({ $max ->
+        [one] 1 document
+       *[other] { $max } documents
+    }). /forget one first.
 learn-limit-chunks = This doesn't fit: the chat's knowledge holds at most { $max } chunks, { $used } are used and this needs { $needed }. /forget something first.
 
 knowledge-empty = This chat hasn't learned anything yet. Reply /learn to a document, or send /learn https://… with a page.
 knowledge-title = **What this chat has learned**
-knowledge-line = { $n }. { $title } — { $size }, { $chunks } chunks, added { $date }
+knowledge-line = { $n }. { $title } — { $size }, { $chunks ->
+        [one] 1 chunk
+       *[other] { $chunks } chunks
+    }, added { $date }
 knowledge-hint =
     { $admin ->
         [yes] Every question here draws on these. /forget N (or a button) removes one.

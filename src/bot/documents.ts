@@ -86,7 +86,10 @@ export async function readLinkDocument(ctx: BotContext, url: string, signal: Abo
   const id = documentId(ctx.chat!.id, `link:${link.url}`, link.content);
   const known = await deps.knowledge.documents.get(id);
   if (known) return known;
-  const title = link.doc.title ?? new URL(link.url).host + new URL(link.url).pathname.replace(/\/$/, "");
+  // A page is named by its title; a file behind a link (a PDF) by its file name, as a file sent in the chat is.
+  const address = new URL(link.url);
+  const fileName = decodeURIComponent(address.pathname.split("/").pop() ?? "");
+  const title = (link.doc.format === "html" ? link.doc.title : fileName || link.doc.title) ?? address.host + address.pathname.replace(/\/$/, "");
   return store(ctx, id, link.doc, { title, source: { kind: "link", url: link.url }, bytes: link.bytes });
 }
 

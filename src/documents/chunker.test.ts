@@ -78,3 +78,14 @@ describe("chunkDocument", () => {
     for (const chunk of chunks.slice(1)) expect(locationLabel(chunk.location)).toBe("p. 2");
   });
 });
+
+describe("page ranges", () => {
+  it("names only the pages whose text a chunk holds: a page that does not fit starts the next chunk", () => {
+    const page = (n: number) => ({ page: n, text: paragraph(n * 100, 18) });
+    const doc = makeDocument("pdf", [page(1), page(2), page(3)]);
+    expect(count(doc.sections[0]!.text)).toBeGreaterThan(250);
+    const chunks = chunkDocument(doc, { countTokens: count, targetTokens: 500 });
+    expect(chunks.map((c) => locationLabel(c.location))).toEqual(["p. 1", "p. 2", "p. 3"]);
+    expect(chunks.map((c) => c.text)).toEqual(doc.sections.map((s) => s.text));
+  });
+});

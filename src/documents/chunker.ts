@@ -104,11 +104,9 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkOptions): Docum
 
   const startSection = (section: DocumentSection) => {
     const sameHeading = section.heading === location.heading;
-    // Pages run on into the same chunk while it has room; a new heading always starts a new one.
-    if (section.page !== undefined && sameHeading && pieces.length > 0) {
-      location = { ...location, pageTo: section.page };
-      return;
-    }
+    // Pages run on into the same chunk while it has room (the loop below extends its page range as text of the new
+    // page goes in); a new heading always starts a new one.
+    if (section.page !== undefined && sameHeading && pieces.length > 0) return;
     flush();
     sectionStart = chunks.length;
     location = {
@@ -130,6 +128,7 @@ export function chunkDocument(doc: ExtractedDocument, opts: ChunkOptions): Docum
         // The chunk that continues a section keeps its place (same heading, this page).
         if (section.page !== undefined) location = { ...location, pageFrom: section.page, pageTo: section.page };
       }
+      if (section.page !== undefined) location = { ...location, pageFrom: location.pageFrom ?? section.page, pageTo: section.page };
       pieces.push(piece);
       tokens += piece.tokens + (pieces.length > 1 ? 1 : 0);
     }

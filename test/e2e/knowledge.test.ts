@@ -165,7 +165,7 @@ describe("a chat's knowledge", () => {
       const sent = h.telegram.userSends({ chat: chat.id, from: user, document: pdf(), caption: "hi" });
       await h.app.whenHandled(h.app.handled + 1);
       await say(h, { chat: chat.id, from: user, text: "/learn", replyTo: sent.message_id });
-      expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("This chat's knowledge is full (1 documents). /forget one first.");
+      expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("This chat's knowledge is full (1 document). /forget one first.");
       await say(h, { chat: chat.id, from: user, text: "/forget" });
       expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("Send /forget N with the number /knowledge shows.");
       await say(h, { chat: chat.id, from: user, text: "/forget 5" });

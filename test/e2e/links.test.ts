@@ -70,6 +70,18 @@ describe("a link in a question", () => {
     REPORT_PAGES.forEach((page, i) => expect(words(context)).toContain(`[p. ${i + 1}] ${words(page)}`));
   });
 
+  it("/learn keeps a page or a PDF behind a link; later questions retrieve from them", async () => {
+    const { user, chat } = newPrivateChat(h);
+    await say(h, { chat: chat.id, from: user, text: `/learn ${site.url(P.article)}` });
+    expect(lastLine(chat.id)).toMatch(new RegExp(`^Learned “${articlePage().title}”: \\d+ chunks?, [\\d,]+ tokens\\.`));
+    await say(h, { chat: chat.id, from: user, text: `/learn ${site.url(P.pdf)}` });
+    expect(lastLine(chat.id)).toMatch(/^Learned “report\.pdf”: 1 chunk/);
+    await say(h, { chat: chat.id, from: user, text: "When do puffins nest on the basalt ledges?" });
+    const context = contextOf(lastRequest());
+    expect(context).toMatch(new RegExp(`<excerpt title="report.pdf" url="${site.url(P.pdf).replace(/[.?]/g, "\\$&")}" location="pp. 1–3">`));
+    expect(context).toContain("Puffins nest on the basalt ledges");
+  });
+
   it.each([
     ["a redirect to the metadata service", `${P.redirect(2)}?then=metadata`, (url: string) => `I can't open ${url}: it leads to a private or internal network address.`],
     ["a sixth redirect", P.redirect(6), (url: string) => `${url} redirects too many times, so I gave up.`],

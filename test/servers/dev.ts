@@ -1,12 +1,19 @@
-// Watch the bot by hand: `npx tsx test/servers/dev.ts` starts the fake Telegram and the fake OpenAI, prints the
-// environment to start the bot against them, and turns each stdin line into a user message (private chat; prefix
-// `g: ` for the group chat). Every call the bot makes is printed as it happens.
+// Watch the bot by hand: `npx tsx test/servers/dev.ts` starts the fake Telegram and the fake OpenAI (with
+// deterministic embeddings), the test website and a fake SearXNG, prints the environment to start the bot against
+// them, and turns each stdin line into a user message (private chat; prefix `g: ` for the group chat, `p: ` for a
+// photo, `d: path | caption` for a document, `r: text` for a reply to the last document). Every call the bot makes
+// is printed as it happens.
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { createInterface } from "node:readline";
 import { startBotApiServer, type Call } from "./bot-api.js";
 import { startOpenAIServer } from "./openai.js";
 import { startKuboServer } from "./kubo.js";
 import { startOpenMeteoServer } from "./open-meteo.js";
 import { solidPng } from "./openai.js";
+import { startWebsite, WEBSITE_PATHS } from "./website.js";
+import { startSearxng } from "./searxng.js";
+import { makeDocuments } from "../fixtures/documents.js";
 
 const USER = { id: 1001, first_name: "Alice", username: "alice_user", language_code: "en" };
 const GROUP_ID = -1001000000001;
@@ -15,17 +22,21 @@ const telegram = await startBotApiServer();
 const openai = await startOpenAIServer();
 const kubo = await startKuboServer();
 const meteo = await startOpenMeteoServer();
+const website = await startWebsite();
+const searx = await startSearxng({ website: website.origin });
+const samples = await makeDocuments();
 telegram.addUser(USER);
 telegram.addChat({ id: USER.id, type: "private", first_name: USER.first_name, username: USER.username });
 telegram.addChat({ id: GROUP_ID, type: "supergroup", title: "Dev group" });
 telegram.setChatMember(GROUP_ID, USER, "creator");
 // Slow enough to watch the answer stream in. A question about the weather calls the weather tool (as a real model
-// would), and the tool's answer is read back; everything else is echoed.
+// would), "search …" calls web_search, and the tool's answer is read back; everything else is echoed, with a line
+// naming the documents and excerpts that went with the question.
 openai.setDefault((body) => {
   const last = body.messages.at(-1);
   if (last?.role === "tool") {
     const results = body.messages.filter((m) => m.role === "tool").map((m) => String(m.content));
-    return { text: `Here is what the weather service says:\n\n${results.map((r) => `- \`${r.slice(0, 160)}\``).join("\n")}`, chunkSize: 6, delayMs: 40 };
+    return { text: `Here is what the tools returned:\n\n${results.map((r) => `- \`${r.slice(0, 160)}\``).join("\n")}`, chunkSize: 6, delayMs: 40 };
   }
   const parts = Array.isArray(last?.content) ? (last.content as Array<{ type: string; text?: string }>) : [];
   const images = parts.filter((p) => p.type === "image_url").length;
@@ -37,7 +48,26 @@ openai.setDefault((body) => {
   if (place && body.tools?.length) {
     return { toolCalls: [{ name: "get_current_weather", arguments: JSON.stringify({ location: place, unit: "celsius" }) }], delayMs: 20 };
   }
-  return { text: `You said: ${text}\n\nThis is a **test** answer from the local OpenAI server, streamed in small chunks.`, chunkSize: 6, delayMs: 60 };
+  // "search …" calls web_search as a real model would when SEARXNG_URL is set.
+  const query = /\bsearch (?:the web )?(?:for )?(.+)/i.exec(text)?.[1]?.trim();
+  if (query && JSON.stringify(body.tools ?? []).includes("web_search")) {
+    return { toolCalls: [{ name: "web_search", arguments: JSON.stringify({ query }) }], delayMs: 20 };
+  }
+  // What went with the question (documents, excerpts, pages), summed up so a person sees retrieval at work.
+  const context = body.messages.at(-2);
+  const material = context?.role === "system" && body.messages.length > 2 ? String(context.content) : "";
+  const documents = [...material.matchAll(/<document title="([^"]+)"/g)].map((m) => m[1]);
+  const excerpts = [...material.matchAll(/<excerpt title="([^"]+)"(?: url="[^"]+")? location="([^"]+)"/g)].map((m) => `${m[1]}, ${m[2]}`);
+  const seen = [
+    ...(documents.length ? [`Documents sent whole: ${documents.join("; ")}.`] : []),
+    ...(excerpts.length ? [`Excerpts retrieved, nearest first: ${excerpts.map((e) => `[${e}]`).join(" ")}.`] : []),
+    ...(material && !documents.length && !excerpts.length ? ["(A note came with the question: no web search here.)"] : []),
+  ];
+  return {
+    text: `You said: ${text}\n\n${seen.length ? `${seen.join("\n")}\n\n` : ""}This is a **test** answer from the local OpenAI server, streamed in small chunks.`,
+    chunkSize: 6,
+    delayMs: 60,
+  };
 });
 // /image answers with a real PNG, which the Kubo fake pins.
 openai.setImageDefault(() => ({ image: { bytes: solidPng({ width: 256, height: 256 }, "dev") } }));
@@ -50,7 +80,14 @@ console.log(`OPENAI_API_KEY=${openai.apiKey}`);
 console.log(`IPFS_API_URL=${kubo.apiUrl}`);
 console.log(`WEATHER_API_URL=${meteo.weatherApiUrl}`);
 console.log(`GEOCODING_API_URL=${meteo.geocodingApiUrl}`);
-console.log(`# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo. Ctrl+D ends.`);
+console.log(`SEARXNG_URL=${searx.url}`);
+console.log("WEB_FETCH_ALLOW_PRIVATE=true");
+console.log(`# Test website: ${website.url(WEBSITE_PATHS.article)} (also ${WEBSITE_PATHS.pdf}, ${WEBSITE_PATHS.chineseArticle}, ${WEBSITE_PATHS.toMetadata}, ${WEBSITE_PATHS.big})`);
+console.log(`# Sample documents in ${samples.dir}: ${["report.pdf", "guide.docx", "notes.md", "cities.csv", "locked.pdf", "scanned.pdf", "bomb.docx", "blob.bin"].join(", ")}`);
+console.log(
+  `# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo; ` +
+    `"d: path | caption" sends a document ("gd: …" in the group); "r: text" replies to the last document (e.g. "r: /learn"). Ctrl+D ends.`,
+);
 
 /** A parameter as it would read in a log line (strings as they are, anything else as JSON). */
 const show = (value: unknown): string => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
@@ -78,8 +115,37 @@ telegram.on("call", (call: Call) => {
   console.log(`${time} ${call.method} ${detail}${outcome}`);
 });
 
+const MIME: Record<string, string> = { pdf: "application/pdf", docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", md: "text/markdown", csv: "text/csv", json: "application/json", html: "text/html", txt: "text/plain" };
+let lastDocument: { chat: number; messageId: number } | undefined;
+
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
+  const doc = /^(g?)d:\s*([^|]+?)\s*(?:\|\s*(.*))?$/.exec(line);
+  if (doc) {
+    const [, group, path, caption] = doc;
+    const chat = group ? GROUP_ID : USER.id;
+    const file = path!.includes("/") ? path! : `${samples.dir}/${path}`;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (err) {
+      console.log(`!!! cannot read ${file}: ${String(err)}`);
+      return;
+    }
+    const name = basename(file);
+    const mime = MIME[name.split(".").pop()!.toLowerCase()] ?? "application/octet-stream";
+    const msg = telegram.userSends({ chat, from: USER.id, document: { bytes, file_name: name, mime_type: mime }, ...(caption ? { caption } : {}) });
+    lastDocument = { chat, messageId: msg.message_id };
+    console.log(`>>> ${group ? "group" : "private"} document ${String(msg.message_id)}: ${name} (${bytes.length} bytes) ${abbreviate(caption ?? "")}`);
+    return;
+  }
+  if (line.startsWith("r:")) {
+    if (!lastDocument) return console.log("!!! no document sent yet");
+    const text = line.slice(2).trim();
+    const msg = telegram.userSends({ chat: lastDocument.chat, from: USER.id, text, replyTo: lastDocument.messageId });
+    console.log(`>>> reply ${String(msg.message_id)} to document ${lastDocument.messageId}: ${abbreviate(text)}`);
+    return;
+  }
   if (line.startsWith("p:")) {
     // A photo (a generated 1024×768 PNG) with the rest of the line as its caption.
     const caption = line.slice(2).trim();
@@ -96,7 +162,7 @@ lines.on("line", (line) => {
 });
 
 const shutdown = async () => {
-  await Promise.all([telegram.close(), openai.close(), kubo.close(), meteo.close()]);
+  await Promise.all([telegram.close(), openai.close(), kubo.close(), meteo.close(), website.close(), searx.close()]);
   process.exit(0);
 };
 lines.on("close", () => void shutdown());
