@@ -71,7 +71,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
   const deps = await buildServices(config, { log, store, vectors, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
-  log.debug({ vectors: vectors.kind }, "vector store open");
+  log.info({ vectors: vectors.kind }, "vector store open");
 
   const updates = new UpdateTracker();
   const bot = createBot(config.telegram.token, deps, { features, ...updates.hooks });
