@@ -48,7 +48,12 @@ function line(ctx: BotContext, period: string, r: UsageRecord): string {
     completion: fmt(r.completionTokens),
     cost,
   });
-  return r.images > 0 ? `${text}${ctx.t("usage-images", { images: r.images })}` : text;
+  const extras = [
+    r.images > 0 ? ctx.t("usage-images", { images: r.images }) : "",
+    r.transcribedSeconds > 0 ? ctx.t("usage-transcribed", { minutes: minutes(r.transcribedSeconds) }) : "",
+    r.spokenSeconds > 0 ? ctx.t("usage-spoken", { minutes: minutes(r.spokenSeconds) }) : "",
+  ];
+  return text + extras.join("");
 }
 
 /** Today's budgets as a few Markdown lines in the user's language; undefined when none is configured. */
@@ -69,3 +74,5 @@ export async function describeBudget(ctx: BotContext): Promise<string | undefine
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");
+/** Audio minutes with one decimal ("0.2"), never "0.0" for some seconds. */
+const minutes = (seconds: number) => Math.max(0.1, Math.round(seconds / 6) / 10).toFixed(1);

@@ -52,6 +52,14 @@ describe("budgets", () => {
     });
     // A model without a known price is held to the token budgets only.
     expect(budgetRefusal(status, { model: "my-local-model", promptTokens: 0, maxAnswerTokens: 150 })).toBeUndefined();
+    // Audio is priced by the minute (or character) before the call: 5 s of transcription fits, 10 s does not.
+    expect(budgetRefusal(status, { model: "gpt-4o-mini-transcribe", promptTokens: 0, maxAnswerTokens: 0, audioSeconds: 3 })).toBeUndefined();
+    expect(budgetRefusal(status, { model: "gpt-4o-mini-transcribe", promptTokens: 0, maxAnswerTokens: 0, audioSeconds: 10 })).toMatchObject({
+      scope: "chat", unit: "cost", needed: expect.closeTo(0.0005, 10),
+    });
+    expect(budgetRefusal(status, { model: "tts-1", promptTokens: 0, maxAnswerTokens: 0, characters: 20 })).toMatchObject({
+      unit: "cost", needed: expect.closeTo(0.0003, 10),
+    });
   });
 });
 

@@ -51,6 +51,10 @@ export interface ModelCallEstimate {
   maxAnswerTokens: number;
   /** Pictures the call generates (image models), priced at the model's default size and quality. */
   images?: number;
+  /** Seconds of audio the call hears or (estimated) speaks (audio models, priced per minute). */
+  audioSeconds?: number;
+  /** Characters the call speaks (speech models priced per character). */
+  characters?: number;
 }
 
 export type BudgetRefusal =
@@ -104,7 +108,14 @@ export async function budgetStatus(
 export function budgetRefusal(status: BudgetStatus, call: ModelCallEstimate, prices?: PriceTable): BudgetRefusal | undefined {
   const needed = call.promptTokens + call.maxAnswerTokens;
   const neededUsd = estimateCost(
-    { model: call.model, promptTokens: call.promptTokens, completionTokens: call.maxAnswerTokens, images: call.images },
+    {
+      model: call.model,
+      promptTokens: call.promptTokens,
+      completionTokens: call.maxAnswerTokens,
+      images: call.images,
+      audioSeconds: call.audioSeconds,
+      characters: call.characters,
+    },
     prices,
   );
   for (const scope of ["user", "chat"] as const) {

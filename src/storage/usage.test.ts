@@ -35,6 +35,8 @@ describe("UsageStore", () => {
       completionTokens: 200,
       cachedTokens: 100,
       images: 1,
+      transcribedSeconds: 0,
+      spokenSeconds: 0,
       costUsd: 0.0423,
       calls: 2,
       unpricedCalls: 0,
@@ -50,6 +52,17 @@ describe("UsageStore", () => {
     expect(await keyv.get("usage:u:42:m:2026-11")).toMatchObject({ calls: 2 });
     expect(await keyv.get("usage:c:-100123:total")).toMatchObject({ calls: 2 });
     expect((await store.get({ userId: 43 })).total.calls).toBe(0);
+  });
+
+  it("adds seconds transcribed and spoken, and charges only the user when there is no chat (inline mode)", async () => {
+    const store = new UsageStore(new Keyv(), clock("2026-11-25T10:00:00Z"));
+    await store.record(call({ model: "gpt-4o-mini-transcribe", promptTokens: 0, completionTokens: 0, cachedTokens: 0, transcribedSeconds: 7, costUsd: 0.00035 }));
+    await store.record(call({ model: "gpt-4o-mini-tts", promptTokens: 0, completionTokens: 0, cachedTokens: 0, spokenSeconds: 4, costUsd: 0.001 }));
+    await store.record(call({ chatId: undefined, transcribedSeconds: 3 }));
+    const user = (await store.get({ userId: 42 })).today;
+    expect(user).toMatchObject({ transcribedSeconds: 10, spokenSeconds: 4, calls: 3, promptTokens: 1000 });
+    const chat = (await store.get({ chatId: -100123 })).today;
+    expect(chat).toMatchObject({ transcribedSeconds: 7, spokenSeconds: 4, calls: 2, promptTokens: 0 });
   });
 
   it("starts a new day at midnight UTC and a new month on the first", async () => {

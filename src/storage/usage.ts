@@ -7,6 +7,10 @@ export interface UsageRecord {
   completionTokens: number;
   cachedTokens: number;
   images: number;
+  /** Seconds of voice notes, audio files and video notes transcribed. */
+  transcribedSeconds: number;
+  /** Seconds of speech made (/say, spoken answers). */
+  spokenSeconds: number;
   costUsd: number;
   calls: number;
   /** Calls whose model had no known price: costUsd leaves them out, so it is a lower bound when this is > 0. */
@@ -26,12 +30,15 @@ export interface UsageSummary {
 export interface UsageEvent {
   /** Missing for messages without a sender (channel posts): then only the chat is charged. */
   userId?: number;
-  chatId: number;
+  /** Missing for inline-mode answers (they belong to no chat the bot knows): then only the user is charged. */
+  chatId?: number;
   model: string;
   promptTokens: number;
   completionTokens: number;
   cachedTokens?: number;
   images?: number;
+  transcribedSeconds?: number;
+  spokenSeconds?: number;
   /** null when the price is unknown. */
   costUsd: number | null;
 }
@@ -43,7 +50,17 @@ export const DAY_TTL_MS = 40 * DAY_MS;
 export const MONTH_TTL_MS = 400 * DAY_MS;
 
 export function emptyUsage(): UsageRecord {
-  return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, images: 0, costUsd: 0, calls: 0, unpricedCalls: 0 };
+  return {
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    images: 0,
+    transcribedSeconds: 0,
+    spokenSeconds: 0,
+    costUsd: 0,
+    calls: 0,
+    unpricedCalls: 0,
+  };
 }
 
 const FIELDS = Object.keys(emptyUsage()) as Array<keyof UsageRecord>;
@@ -95,12 +112,14 @@ export class UsageStore {
       completionTokens: count(e.completionTokens),
       cachedTokens: count(e.cachedTokens),
       images: count(e.images),
+      transcribedSeconds: count(e.transcribedSeconds),
+      spokenSeconds: count(e.spokenSeconds),
       costUsd: count(e.costUsd ?? undefined),
       calls: 1,
       unpricedCalls: e.costUsd === null ? 1 : 0,
     };
     const { day, month } = periods(this.#now());
-    const scopes: UsageScope[] = [{ chatId: e.chatId }];
+    const scopes: UsageScope[] = e.chatId !== undefined ? [{ chatId: e.chatId }] : [];
     if (e.userId !== undefined) scopes.push({ userId: e.userId });
     await Promise.all(
       scopes.flatMap((scope) => {
