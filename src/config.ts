@@ -65,6 +65,9 @@ export const envSchema = z.object({
   OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4.1-mini")),
   OPENAI_VISION_MODEL: optionalString,
   OPENAI_IMAGE_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-image-1")),
+  OPENAI_TRANSCRIBE_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4o-mini-transcribe")),
+  OPENAI_TTS_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4o-mini-tts")),
+  OPENAI_TTS_VOICE: z.preprocess(emptyToUndefined, z.string().trim().default("alloy")),
   STORE_URL: z.preprocess(
     emptyToUndefined,
     z
@@ -132,6 +135,8 @@ export const envSchema = z.object({
   DAILY_TOKEN_LIMIT_PER_CHAT: optionalLimit(),
   DAILY_COST_LIMIT_PER_USER_USD: optionalLimit(),
   DAILY_COST_LIMIT_PER_CHAT_USD: optionalLimit(),
+  /** Longest voice note, audio file or video note transcribed (Telegram's duration, checked before downloading). */
+  VOICE_MAX_SECONDS: positiveInt(600),
   WEBHOOK_URL: optionalUrl(),
   WEBHOOK_SECRET: optionalString,
   PORT: positiveInt(8080),
@@ -164,6 +169,9 @@ const configSchema = envSchema.transform((e, ctx) => {
       model: e.OPENAI_MODEL,
       visionModel: e.OPENAI_VISION_MODEL ?? e.OPENAI_MODEL,
       imageModel: e.OPENAI_IMAGE_MODEL,
+      transcribeModel: e.OPENAI_TRANSCRIBE_MODEL,
+      ttsModel: e.OPENAI_TTS_MODEL,
+      ttsVoice: e.OPENAI_TTS_VOICE,
       idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_SECONDS * 1000,
       /** Upper bound for one answer's completion tokens. */
       maxAnswerTokens: e.MAX_ANSWER_TOKENS,
@@ -184,6 +192,8 @@ const configSchema = envSchema.transform((e, ctx) => {
     /** Models /settings offers; the first is the configured OPENAI_MODEL. */
     allowedModels: [...new Set([e.OPENAI_MODEL, ...(e.ALLOWED_MODELS.length > 0 ? e.ALLOWED_MODELS : DEFAULT_EXTRA_MODELS)])],
     systemPromptMaxTokens: e.SYSTEM_PROMPT_MAX_TOKENS,
+    /** Longest audio transcribed, in seconds. */
+    voiceMaxSeconds: e.VOICE_MAX_SECONDS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     /** Model calls per user: at most maxCalls in any windowMs; maxCalls 0 is no limit. */
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, maxCalls: e.RATE_LIMIT_MAX_CALLS },
