@@ -1,10 +1,10 @@
 import type { BotContext } from "./context.js";
 import type { ChatSettings } from "../storage/settings.js";
 import { historyKey } from "../storage/history.js";
-import type { StreamTarget } from "../telegram/target.js";
+import type { ChatTarget } from "../telegram/target.js";
 
 /** Where an answer to this update belongs: the chat, its forum topic, and the message it replies to. */
-export function targetOf(ctx: BotContext): StreamTarget {
+export function targetOf(ctx: BotContext): ChatTarget {
   const chat = ctx.chat!;
   const msg = ctx.msg;
   return {

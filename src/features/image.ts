@@ -18,7 +18,7 @@ import { fileExtension } from "../ai/images.js";
 import { messageTokens } from "../ai/tokens.js";
 import { IpfsPinError, type PinResult } from "../ipfs/pin.js";
 import { keepChatAction } from "../telegram/chat-action.js";
-import { firstMessageOptions, replyToOptions, type StreamTarget } from "../telegram/target.js";
+import { firstMessageOptions, replyToOptions, type ChatTarget } from "../telegram/target.js";
 
 export const imageFeature = new Composer<BotContext>();
 
@@ -105,7 +105,7 @@ imageFeature.command("image", async (ctx) => {
 type PinOutcome = { pin: PinResult; error?: undefined } | { pin?: undefined; error: unknown };
 
 /** Edits the photo's caption to the CID with a gateway link, or to one line saying the pin failed. */
-async function showPinOutcome(ctx: BotContext, target: StreamTarget, messageId: number, outcome: PinOutcome): Promise<void> {
+async function showPinOutcome(ctx: BotContext, target: ChatTarget, messageId: number, outcome: PinOutcome): Promise<void> {
   let caption: string;
   let entities: MessageEntity[] = [];
   if (outcome.pin) {
