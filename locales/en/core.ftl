@@ -7,13 +7,17 @@ start =
 help = **What I can do**
     • Ask anything: in a private chat just write; in groups use /ask, mention me, or reply to my message.
     • Send a photo or an image file and I describe it; its caption is your question (in groups mention me or use /ask).
+    • Send a voice note, an audio file or a round video: I transcribe it and answer (in groups mention me, or reply to it with /ask).
+    • /transcribe as a reply to a voice note, audio or video: just the transcript.
+    • /say text (or as a reply to a message): I say it in a voice message.
+    • In any chat: type @{$bot} and your question, then pick "Ask"; the answer appears in that message.
     • /image description: I draw a picture and pin it to IPFS.
     • /weather city: the current weather there, from Open-Meteo (or just ask me about the weather).
     • /tokens text (or as a reply to a message or photo): tokens, characters and estimated cost; -v shows each token.
     • /usage: tokens and estimated cost so far, for you and for this chat.
     • /reset: forget this chat's history and start over.
     • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
-    • /settings: model, shared or per-member history, and language for this chat (admins).
+    • /settings: model, shared or per-member history, language, and spoken answers to voice notes for this chat (admins).
     • /help: this message.
 
     I remember the conversation in each chat (and each forum topic) until you /reset it.
@@ -26,7 +30,7 @@ cmd-reset = Forget this chat's history
 ask-usage = Usage: /ask your question — for example: /ask why is the sky blue?
 reset-done = Done: I've forgotten this chat's history.
 unknown-command = I don't know that command. Send /help to see what I can do.
-not-text = I can read text messages, photos and image files — not this kind of message yet.
+not-text = I can read text messages, photos, image files, voice notes, audio files and round videos — not this kind of message yet.
 
 error-auth = The AI service refused the bot's API key. The bot's owner needs to fix its configuration.
 error-quota = The AI service account has run out of credit. Please tell the bot's owner.

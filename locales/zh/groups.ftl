@@ -1,6 +1,7 @@
 # 访问控制、仅管理员可用的命令（/system、/settings）、频率限制与预算。
 
 access-denied = 抱歉，这是一个私人机器人，你在这里无法使用。请向它的管理者申请权限。
+access-denied-title = 无法使用
 admin-only = 只有本群的管理员才能这样做。
 admin-only-button = 只有本群的管理员才能修改设置。
 
@@ -31,10 +32,17 @@ settings-language =
         [zh] 中文
        *[auto] 自动（按每个人的 Telegram 语言）
     }
+settings-voice =
+    语音消息：{ $voice ->
+        [on] 用文字并附带语音回答
+       *[off] 用文字回答
+    }
 settings-tap = 点击按钮即可修改设置。
 settings-button-shared = 共用历史记录
 settings-button-per-user = 每位成员各自的历史记录
 settings-button-auto = 自动
+settings-button-voice-on = 🔊 用语音回答语音
+settings-button-voice-off = 只用文字
 settings-saved = 已保存。
 settings-unavailable = 这个选项已不可用。
 

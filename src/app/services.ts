@@ -9,6 +9,8 @@ import type { BotContext, BotDeps } from "../bot/context.js";
 import { createI18n } from "../bot/i18n.js";
 import { ChatEngine } from "../ai/chat-engine.js";
 import { ImageGenerator } from "../ai/image-generator.js";
+import { SpeechSynthesizer } from "../ai/speech.js";
+import { Transcriber } from "../ai/transcriber.js";
 import { encodingForModel } from "../ai/models.js";
 import { loadEncoding } from "../ai/tokens.js";
 import { createWeatherClient } from "../ai/tools/weather.js";
@@ -52,6 +54,8 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     shutdown: opts.shutdown,
     engine: new ChatEngine({ openai, idleTimeoutMs: config.openai.idleTimeoutMs, log }),
     images: new ImageGenerator({ openai, model: config.openai.imageModel }),
+    transcriber: new Transcriber({ openai, model: config.openai.transcribeModel }),
+    speech: new SpeechSynthesizer({ openai, model: config.openai.ttsModel, voice: config.openai.ttsVoice }),
     encoding,
     history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
     usage,

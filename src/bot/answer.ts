@@ -8,7 +8,7 @@ import type { BotContext } from "./context.js";
 import { admitModelCall, assertModelCallAllowed, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
-import { historyKeyOf, targetOf } from "./target.js";
+import { answerTargetOf, historyKeyOf } from "./target.js";
 import { ModelError } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
@@ -18,6 +18,8 @@ import { LimitRefusalError } from "../services/limits.js";
 import { chosenModel } from "../services/models.js";
 import { HistoryStore, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome } from "../telegram/answer-stream.js";
+import type { FormattedText } from "../telegram/formatted-text.js";
+import { isInlineTarget } from "../telegram/target.js";
 
 export interface Question {
   text: string;
@@ -32,6 +34,8 @@ export interface Question {
   resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
   /** The answer's own cancellation (e.g. a stop button); the bot's shutdown cancels it too. */
   signal?: AbortSignal;
+  /** Shown above the answer (e.g. the transcript of a voice question, the question of an inline answer). */
+  header?: FormattedText;
 }
 
 export interface AnswerResult extends StreamOutcome {
@@ -47,9 +51,11 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   // A model the operator no longer allows (ALLOWED_MODELS changed since /settings) falls back to the configured one.
   const chosen = chosenModel(config, settings);
   const model = q.model ?? chosen ?? config.openai.model;
-  const target = targetOf(ctx);
-  const key = historyKeyOf(ctx, settings);
-  const group = target.chatType !== "private";
+  const target = answerTargetOf(ctx);
+  // Inline and guest answers go into a message outside any conversation with the bot: no history is read or kept.
+  const inline = isInlineTarget(target);
+  const key = inline ? undefined : historyKeyOf(ctx, settings);
+  const group = !inline && target.chatType !== "private";
   // The one signal of this answer: its own cancellation or the bot's shutdown, whichever comes first.
   const signal = anySignal([deps.shutdown, q.signal]);
 
@@ -69,7 +75,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       config.historyTokenBudget,
       contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS,
     );
-    const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
+    const past = key === undefined ? [] : HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
     const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
@@ -129,6 +135,8 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       events,
       {
         signal,
+        header: q.header,
+        cutNote: ctx.t("inline-answer-cut"),
         errorNote: (err) => (err instanceof LimitRefusalError ? refusalText(ctx, err.refusal) : ctx.t(modelErrorNoteKey(err))),
         abortNote: ctx.t("error-aborted"),
       },
@@ -137,12 +145,12 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     if (outcome.error instanceof LimitRefusalError) {
       ctx.log.info({ refusal: outcome.error.refusal, userId: ctx.from?.id }, "model call refused by a limit");
     } else if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
-      ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
+      ctx.log.warn({ err: outcome.error }, "model call failed");
     }
     // The question and whatever answer arrived are kept; a failed call with no answer leaves history untouched,
     // so asking again does not repeat the question.
     const answer = outcome.text.trim();
-    if (answer) {
+    if (answer && key !== undefined) {
       await deps.history.append(key, userTurn, {
         role: "assistant",
         content: answer,

@@ -8,6 +8,8 @@ import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { ImageGenerator } from "../ai/image-generator.js";
+import type { SpeechSynthesizer } from "../ai/speech.js";
+import type { Transcriber } from "../ai/transcriber.js";
 import type { EncodingName } from "../ai/models.js";
 import type { WeatherClient } from "../ai/tools/weather.js";
 import type { IpfsPinner } from "../ipfs/pin.js";
@@ -16,6 +18,7 @@ import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
 import type { Pacer } from "../telegram/pacer.js";
 import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { InlineMessageTarget } from "../telegram/target.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
@@ -30,6 +33,10 @@ export interface BotDeps {
   shutdown: AbortSignal;
   engine: ChatEngine;
   images: ImageGenerator;
+  /** Voice notes, audio files and video notes to text (OPENAI_TRANSCRIBE_MODEL). */
+  transcriber: Transcriber;
+  /** Text to voice notes (OPENAI_TTS_MODEL, OPENAI_TTS_VOICE). */
+  speech: SpeechSynthesizer;
   /** Encoding of the chat model, loaded at start-up so counting is synchronous afterwards. */
   encoding: EncodingName;
   history: HistoryStore;
@@ -61,6 +68,11 @@ export interface BotExtras {
   log: Logger;
   /** Api without automatic retries, for updates that are better skipped than delayed. */
   fastApi: Api;
+  /**
+   * Set by inline mode and guest mode once the answer's message exists: the answer and every reply of this update go
+   * into that message (edited by inline_message_id) instead of a chat, and no chat history is read or written.
+   */
+  inlineMessage?: InlineMessageTarget;
 }
 
 export type BotContext = Context & I18nFlavor & BotExtras;

@@ -38,7 +38,7 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions):
   const protectedFeatures = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
     ctx.log.error({ err: err.error }, "update handler failed");
-    if (ctx.chat) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
+    if (ctx.chat || ctx.inlineMessage) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
   });
   // Before every feature: senders who may not use the bot stop here, before anything is spent on them.
   protectedFeatures.use(accessGate);

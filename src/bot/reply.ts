@@ -4,18 +4,24 @@ import type { BotContext } from "./context.js";
 import { targetOf } from "./target.js";
 import type { FormattedText } from "../telegram/formatted-text.js";
 import { markdownToEntities } from "../telegram/markdown.js";
+import { showInInlineMessage } from "../telegram/inline-message.js";
 import { splitFormatted } from "../telegram/split.js";
 import { firstMessageOptions, topicOptions } from "../telegram/target.js";
 
 /**
  * Sends text the bot built itself (already entities) where the update came from: the chat, its forum topic, and in
- * groups as a reply. Split at 4096; a keyboard goes on the last part. Returns the message ids.
+ * groups as a reply. Split at 4096; a keyboard goes on the last part. Returns the message ids. In inline and guest
+ * mode the text replaces the inline message's instead (no ids: it has none in a chat).
  */
 export async function sendFormatted(
   ctx: BotContext,
   formatted: FormattedText,
   opts: { replyMarkup?: InlineKeyboardMarkup } = {},
 ): Promise<number[]> {
+  if (ctx.inlineMessage) {
+    await showInInlineMessage({ api: ctx.api, pacer: ctx.deps.pacer, log: ctx.log }, ctx.inlineMessage, formatted, opts.replyMarkup);
+    return [];
+  }
   const target = targetOf(ctx);
   const parts = splitFormatted(formatted);
   const ids: number[] = [];

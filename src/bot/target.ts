@@ -1,7 +1,7 @@
 import type { BotContext } from "./context.js";
 import type { ChatSettings } from "../storage/settings.js";
 import { historyKey } from "../storage/history.js";
-import type { ChatTarget } from "../telegram/target.js";
+import type { ChatTarget, StreamTarget } from "../telegram/target.js";
 
 /** Where an answer to this update belongs: the chat, its forum topic, and the message it replies to. */
 export function targetOf(ctx: BotContext): ChatTarget {
@@ -20,4 +20,9 @@ export function historyKeyOf(ctx: BotContext, settings: ChatSettings): string {
   const target = targetOf(ctx);
   const perUser = settings.historyMode === "per-user" && target.chatType !== "private";
   return historyKey(target.chatId, target.threadId, perUser ? ctx.from?.id : undefined);
+}
+
+/** Where this update's answer goes: the inline message of inline or guest mode when there is one, else the chat. */
+export function answerTargetOf(ctx: BotContext): StreamTarget {
+  return ctx.inlineMessage ?? targetOf(ctx);
 }

@@ -17,6 +17,9 @@ import { photoFeature } from "./photo.js";
 import { weatherFeature } from "./weather.js";
 import { tokensFeature } from "./tokens.js";
 import { usageFeature } from "./usage.js";
+import { voiceFeature } from "./voice.js";
+import { sayFeature } from "./say.js";
+
 
 export const features: Composer<BotContext>[] = [
   startFeature,
@@ -27,6 +30,9 @@ export const features: Composer<BotContext>[] = [
   weatherFeature,
   tokensFeature,
   usageFeature,
+  sayFeature,
+  // Before ask: `/ask` replying to a voice note, audio or video note transcribes it first.
+  voiceFeature,
   // Before ask: `/ask` on or replying to a picture goes to the vision model.
   photoFeature,
   askFeature,
@@ -39,6 +45,6 @@ export const features: Composer<BotContext>[] = [
  * show in private chats (the user is their own admin) and to group admins.
  */
 export const commandMenu: CommandMenu = {
-  everyone: ["start", "help", "ask", "image", "weather", "tokens", "usage", "reset"],
+  everyone: ["start", "help", "ask", "image", "say", "transcribe", "weather", "tokens", "usage", "reset"],
   admins: ["system", "settings"],
 };
