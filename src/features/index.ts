@@ -19,7 +19,8 @@ import { tokensFeature } from "./tokens.js";
 import { usageFeature } from "./usage.js";
 import { voiceFeature } from "./voice.js";
 import { sayFeature } from "./say.js";
-
+import { inlineFeature } from "./inline.js";
+import { guestFeature } from "./guest.js";
 
 export const features: Composer<BotContext>[] = [
   startFeature,
@@ -31,6 +32,9 @@ export const features: Composer<BotContext>[] = [
   tokensFeature,
   usageFeature,
   sayFeature,
+  // Inline queries, chosen inline results and guest messages: answers in a message outside any chat history.
+  inlineFeature,
+  guestFeature,
   // Before ask: `/ask` replying to a voice note, audio or video note transcribes it first.
   voiceFeature,
   // Before ask: `/ask` on or replying to a picture goes to the vision model.
