@@ -1,15 +1,20 @@
 // Watch the bot by hand: `npx tsx test/servers/dev.ts` starts the fake Telegram and the fake OpenAI, prints the
 // environment to start the bot against them, and turns each stdin line into a user message (private chat; prefix
-// `g: ` for the group chat). Every call the bot makes is printed as it happens.
+// `g: ` for the group chat, `p: ` for a photo, `v: ` for a voice note spoken by espeak-ng, `i: ` for an inline query
+// that is then chosen into another chat, `gst: ` to summon the bot as a guest there). Every call the bot makes is
+// printed as it happens.
 import { createInterface } from "node:readline";
 import { startBotApiServer, type Call } from "./bot-api.js";
 import { startOpenAIServer } from "./openai.js";
 import { startKuboServer } from "./kubo.js";
 import { startOpenMeteoServer } from "./open-meteo.js";
 import { solidPng } from "./openai.js";
+import { makeSpeech } from "../fixtures/audio.js";
 
 const USER = { id: 1001, first_name: "Alice", username: "alice_user", language_code: "en" };
 const GROUP_ID = -1001000000001;
+/** A group the bot is not in: inline results are chosen into it, and guests are summoned there. */
+const OTHER_ID = -1001000000002;
 
 const telegram = await startBotApiServer();
 const openai = await startOpenAIServer();
@@ -19,6 +24,9 @@ telegram.addUser(USER);
 telegram.addChat({ id: USER.id, type: "private", first_name: USER.first_name, username: USER.username });
 telegram.addChat({ id: GROUP_ID, type: "supergroup", title: "Dev group" });
 telegram.setChatMember(GROUP_ID, USER, "creator");
+telegram.addChat({ id: OTHER_ID, type: "supergroup", title: "Friends (bot not a member)" });
+telegram.setChatMember(OTHER_ID, USER, "member");
+telegram.removeBot(OTHER_ID);
 // Slow enough to watch the answer stream in. A question about the weather calls the weather tool (as a real model
 // would), and the tool's answer is read back; everything else is echoed.
 openai.setDefault((body) => {
@@ -50,7 +58,9 @@ console.log(`OPENAI_API_KEY=${openai.apiKey}`);
 console.log(`IPFS_API_URL=${kubo.apiUrl}`);
 console.log(`WEATHER_API_URL=${meteo.weatherApiUrl}`);
 console.log(`GEOCODING_API_URL=${meteo.geocodingApiUrl}`);
-console.log(`# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo. Ctrl+D ends.`);
+console.log(`# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo;`);
+console.log(`# "v: text" sends a voice note of the text (espeak-ng); "i: question" types @bot question and picks the result`);
+console.log(`# into the "Friends" group; "gst: question" summons the bot as a guest there. Ctrl+D ends.`);
 
 /** A parameter as it would read in a log line (strings as they are, anything else as JSON). */
 const show = (value: unknown): string => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
@@ -66,11 +76,19 @@ telegram.on("call", (call: Call) => {
   const p = call.params;
   let detail = "";
   if (call.method === "sendMessage" || call.method === "editMessageText") {
-    detail = `chat=${show(p.chat_id)}${p.message_id !== undefined ? ` msg=${show(p.message_id)}` : ""} ${abbreviate(p.text)}`;
+    const where = p.inline_message_id !== undefined ? `inline=${show(p.inline_message_id)}` : `chat=${show(p.chat_id)}`;
+    detail = `${where}${p.message_id !== undefined ? ` msg=${show(p.message_id)}` : ""} ${abbreviate(p.text)}`;
   } else if (call.method === "sendMessageDraft") {
     detail = `chat=${show(p.chat_id)} draft=${show(p.draft_id)} ${abbreviate(p.text)}`;
   } else if (call.method === "sendPhoto" || call.method === "editMessageCaption") {
     detail = `chat=${show(p.chat_id)} caption=${abbreviate(p.caption)}`;
+  } else if (call.method === "sendVoice") {
+    const voice = (call.result as { voice?: { duration: number; file_size: number } } | undefined)?.voice;
+    detail = `chat=${show(p.chat_id)} ${voice ? `voice ${voice.duration} s, ${voice.file_size} bytes` : ""}${p.caption ? ` caption=${abbreviate(p.caption)}` : ""}`;
+  } else if (call.method === "answerInlineQuery") {
+    detail = abbreviate(p.results, 160);
+  } else if (call.method === "answerGuestQuery") {
+    detail = abbreviate(p.result, 160);
   } else if (p.chat_id !== undefined) {
     detail = `chat=${show(p.chat_id)}`;
   }
@@ -79,7 +97,37 @@ telegram.on("call", (call: Call) => {
 });
 
 const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
+lines.on("line", (line) => void onLine(line).catch((err: unknown) => console.log(`!!! ${String(err)}`)));
+
+async function onLine(line: string): Promise<void> {
+  if (line.startsWith("v:")) {
+    // A voice note: the text spoken by espeak-ng (OGG/Opus), its transcript registered with the fake OpenAI.
+    const text = line.slice(2).trim();
+    if (!text) return;
+    const clip = await makeSpeech(text);
+    openai.addTranscript(clip.bytes, text);
+    const msg = telegram.userSends({ chat: USER.id, from: USER.id, voice: { bytes: clip.bytes, duration: Math.ceil(clip.durationSeconds) } });
+    console.log(`>>> private voice note ${String(msg.message_id)}: ${clip.durationSeconds.toFixed(1)} s, "${abbreviate(text)}"`);
+    return;
+  }
+  if (line.startsWith("i:")) {
+    // Inline mode: the user types @bot question, waits for the bot's result and picks it into the other group.
+    const query = line.slice(2).trim();
+    const queryId = telegram.userTypesInline({ from: USER.id, query, chatType: "supergroup" });
+    console.log(`>>> inline query ${queryId}: ${abbreviate(query)}`);
+    await telegram.waitFor((c) => c.method === "answerInlineQuery" && c.params.inline_query_id === queryId, 10_000);
+    if (!telegram.inlineAnswer(queryId)?.results.length) return;
+    const resultId = String((telegram.inlineAnswer(queryId)!.results[0] as { id: string }).id);
+    const chosen = telegram.userChoosesInlineResult({ queryId, resultId, chat: OTHER_ID });
+    console.log(`>>> chose result "${resultId}" into the Friends group: message ${String(chosen.message.message_id)}, inline=${chosen.inlineMessageId ?? "none"}`);
+    return;
+  }
+  if (line.startsWith("gst:")) {
+    const text = line.slice(4).trim();
+    const msg = telegram.userSummonsGuest({ chat: OTHER_ID, from: USER.id, text: `@${telegram.botUser.username} ${text}` });
+    console.log(`>>> guest message ${String(msg.message_id)} in the Friends group: ${abbreviate(text)}`);
+    return;
+  }
   if (line.startsWith("p:")) {
     // A photo (a generated 1024×768 PNG) with the rest of the line as its caption.
     const caption = line.slice(2).trim();
@@ -93,7 +141,7 @@ lines.on("line", (line) => {
   if (text.trim() === "") return;
   const msg = telegram.userSends({ chat: group ? GROUP_ID : USER.id, from: USER.id, text });
   console.log(`>>> ${group ? "group" : "private"} message ${String(msg.message_id)}: ${abbreviate(text)}`);
-});
+}
 
 const shutdown = async () => {
   await Promise.all([telegram.close(), openai.close(), kubo.close(), meteo.close()]);
