@@ -367,6 +367,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["tokenizer", tokenizer],
   ["pictures", pictures],
   ["markdown", async () => (await import("./markdown.js")).markdownBench()],
+  ["inline", async () => (await import("./voice-inline.js")).voiceInlineBench()],
 ];
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue;
