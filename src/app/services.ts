@@ -18,7 +18,7 @@ import { HistoryStore } from "../storage/history.js";
 import { UsageStore } from "../storage/usage.js";
 import { ChatSettingsStore } from "../storage/settings.js";
 import { Pacer } from "../telegram/pacer.js";
-import { DraftSupport } from "../telegram/answer-stream.js";
+import { DraftSupport } from "../telegram/draft-support.js";
 import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
 import { ModelCallLimits } from "../services/limits.js";
@@ -57,7 +57,7 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     usage,
     settings: new ChatSettingsStore(store.keyv),
     pacer: new Pacer(),
-    drafts: new DraftSupport(),
+    drafts: new DraftSupport({ now: () => now().getTime() }),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
     accessRefusals: new AccessRefusals(store.keyv),

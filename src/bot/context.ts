@@ -15,7 +15,7 @@ import type { HistoryStore } from "../storage/history.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
 import type { Pacer } from "../telegram/pacer.js";
-import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { DraftSupport } from "../telegram/draft-support.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";

@@ -16,6 +16,7 @@ import { markdownToEntities } from "./markdown.js";
 import { splitFormatted } from "./split.js";
 import { sleep, type ChatKind, type Pacer, type UpdateKind } from "./pacer.js";
 import { firstMessageOptions, topicOptions, type StreamTarget } from "./target.js";
+import type { DraftSupport } from "./draft-support.js";
 
 
 /** What a producer feeds the stream: answer text as it arrives, or a short status while a tool runs. */
@@ -47,21 +48,6 @@ export interface StreamOutcome {
   /** The producer's error, if it failed. */
   error?: unknown;
   aborted: boolean;
-}
-
-/** Remembers chats (or the whole server) where sendMessageDraft is refused, so they stream by edits instead. */
-export class DraftSupport {
-  private serverRefuses = false;
-  private readonly refusingChats = new Set<number>();
-
-  usable(chatId: number): boolean {
-    return !this.serverRefuses && !this.refusingChats.has(chatId);
-  }
-
-  refuse(chatId: number, wholeServer: boolean): void {
-    if (wholeServer) this.serverRefuses = true;
-    else this.refusingChats.add(chatId);
-  }
 }
 
 interface SentPart {
@@ -306,12 +292,16 @@ class AnswerStream {
         return this.apply(op, plainParts, final);
       }
       if (op.kind === "draft") {
-        // Drafts unsupported here (older server, or not allowed in this chat): stream by edits from now on.
-        const wholeServer = err.error_code === 404;
-        this.deps.drafts.refuse(this.target.chatId, wholeServer);
-        this.mode = "edit";
-        this.draftIndex = -1;
-        log.info({ chatId: this.target.chatId, description }, "drafts refused; streaming by edits");
+        const refusal = this.deps.drafts.failed(this.target.chatId, err);
+        if (refusal) {
+          // The method itself is refused (older server, or not in this chat): this answer goes on by edits.
+          this.mode = "edit";
+          this.draftIndex = -1;
+          log.info({ chatId: this.target.chatId, description, refusal }, "drafts refused; streaming by edits");
+        } else {
+          // A passing failure costs this draft only: the next one carries newer text anyway.
+          log.warn({ chatId: this.target.chatId, description, status: err.error_code }, "draft update failed; skipped");
+        }
         return false;
       }
       if (/message is not modified/i.test(description)) {
