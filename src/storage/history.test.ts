@@ -51,10 +51,11 @@ type Backend = { name: string; enabled: boolean; open: (namespace: string) => Pr
 const backends: Backend[] = [
   { name: "sqlite file", enabled: true, open: (namespace) => openStore(`sqlite://${path.join(tmp, "history.sqlite")}`, { namespace }) },
   { name: "memory", enabled: true, open: (namespace) => openStore("memory://", { namespace }) },
-  { name: "redis", enabled: Boolean(REDIS_URL), open: (namespace) => openStore(REDIS_URL ?? "", { namespace }) },
-  { name: "postgres", enabled: Boolean(DATABASE_URL), open: (namespace) => openStore(DATABASE_URL ?? "", { namespace }) },
+  { name: "redis (REDIS_URL)", enabled: Boolean(REDIS_URL), open: (namespace) => openStore(REDIS_URL ?? "", { namespace }) },
+  { name: "postgres (DATABASE_URL)", enabled: Boolean(DATABASE_URL), open: (namespace) => openStore(DATABASE_URL ?? "", { namespace }) },
 ];
 
+// A server's variable in the title: CI checks that every test naming it ran (test/ci/store-tests-ran.ts).
 for (const backend of backends) {
   describe.skipIf(!backend.enabled)(`history on ${backend.name}`, () => {
     let store: Store;

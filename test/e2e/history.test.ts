@@ -11,10 +11,11 @@ afterAll(() => h.close());
 
 const sent = (h: Harness) => h.openai.chatRequests().at(-1)!.messages.map((m) => `${m.role}: ${String(m.content)}`);
 
-// The same restart on the other stores, when CI provides them (.ci/run sets both).
+// The same restart on the other stores, when CI provides them (.ci/run sets both, and checks that these ran: the
+// variable in the title is what test/ci/store-tests-ran.ts looks for).
 const backends = [
-  { name: "Redis", url: process.env.REDIS_URL },
-  { name: "PostgreSQL", url: process.env.DATABASE_URL },
+  { name: "Redis (REDIS_URL)", url: process.env.REDIS_URL },
+  { name: "PostgreSQL (DATABASE_URL)", url: process.env.DATABASE_URL },
 ];
 for (const backend of backends) {
   describe.skipIf(!backend.url)(`memory on ${backend.name}`, () => {
