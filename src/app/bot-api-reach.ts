@@ -30,15 +30,19 @@ export async function reachBotApi(token: string, apiRoot: string, opts: ReachOpt
   const attemptTimeoutMs = opts.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const api = new Api(token, { apiRoot });
   const deadline = Date.now() + deadlineMs;
+  // What the Bot API last said (or how reaching it last failed): an attempt that the deadline cut short says less.
+  let telling: unknown;
   try {
     return await pRetry(
       async () => {
-        const timeout = AbortSignal.timeout(Math.max(1, Math.min(attemptTimeoutMs, deadline - Date.now())));
+        const budget = deadline - Date.now();
+        const timeout = AbortSignal.timeout(Math.max(1, Math.min(attemptTimeoutMs, budget)));
         try {
           return await api.getMe(timeout as Parameters<Api["getMe"]>[0]);
         } catch (err) {
           // A refusal is final: retrying cannot make the token valid.
           if (err instanceof GrammyError && err.error_code < 500 && err.error_code !== 429) throw new AbortError(err);
+          if (!(timeout.aborted && budget < attemptTimeoutMs) || telling === undefined) telling = err;
           throw err;
         }
       },
@@ -52,7 +56,7 @@ export async function reachBotApi(token: string, apiRoot: string, opts: ReachOpt
       },
     );
   } catch (err) {
-    throw new StartupError(explain(err, token, apiRoot, deadlineMs));
+    throw new StartupError(explain(err instanceof GrammyError ? err : (telling ?? err), token, apiRoot, deadlineMs));
   }
 }
 
