@@ -288,6 +288,57 @@ describe("trimming (memory store)", () => {
   });
 });
 
+describe("an edited question's exchange (memory store)", () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore("memory://", { namespace: uniqueNamespace() });
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it("replaces the last exchange when its question is the edited message, and only then", async () => {
+    const history = new HistoryStore(store, { budgetTokens: 1_000 });
+    const key = historyKey(20);
+    const older = [sized("user", 5, "first"), sized("assistant", 5, "first answer")];
+    const asked = { ...sized("user", 7, "second"), messageId: 42 };
+    const answered = { ...sized("assistant", 9, "second answer"), messageIds: [43, 44] };
+    await history.append(key, ...older, asked, answered);
+    expect(HistoryStore.lastExchange(await history.load(key))).toEqual({ question: asked, answer: answered });
+
+    // Another message's edit: nothing changes.
+    expect(await history.replaceLast(key, 41, sized("user", 1))).toBe(false);
+    expect(await history.load(key)).toEqual([...older, asked, answered]);
+
+    const edited = { ...sized("user", 6, "second, edited"), messageId: 42 };
+    const reanswered = { ...sized("assistant", 3, "new answer"), messageIds: [43] };
+    expect(await history.replaceLast(key, 42, edited, reanswered)).toBe(true);
+    expect(await history.load(key)).toEqual([...older, edited, reanswered]);
+    expect(((await store.keyv.get(key)) as StoredHistory).totalTokens).toBe(5 + 5 + 6 + 3);
+
+    // No new answer (the model failed): the exchange goes, the question it answered no longer exists.
+    expect(await history.replaceLast(key, 42)).toBe(true);
+    expect(await history.load(key)).toEqual(older);
+    expect(await history.replaceLast(historyKey(21), 42)).toBe(false);
+  });
+
+  it("reads histories written before turns carried message ids, and rejects malformed ids", async () => {
+    const history = new HistoryStore(store, { budgetTokens: 1_000 });
+    const key = historyKey(22);
+    const old = [
+      { role: "user", content: "from an older version", tokens: 5, at: 1 },
+      { role: "assistant", content: "still readable", tokens: 4, at: 2 },
+    ];
+    await store.keyv.set(key, { version: 1, turns: old, totalTokens: 9 });
+    expect(await history.load(key)).toEqual(old);
+    expect(HistoryStore.lastExchange(await history.load(key))?.question.messageId).toBeUndefined();
+    await expect(history.append(key, { ...sized("user", 1), messageId: 1.5 })).rejects.toThrow(TypeError);
+    await expect(history.append(key, { ...sized("assistant", 1), messageIds: [3, -1] })).rejects.toThrow(TypeError);
+    await store.keyv.set(key, { version: 1, turns: [{ ...old[0], messageIds: "7" }], totalTokens: 5 });
+    expect(await history.load(key)).toEqual([]);
+  });
+});
+
 describe("fitToBudget", () => {
   const turns = [sized("user", 10), sized("assistant", 20), sized("user", 30), sized("assistant", 40), sized("user", 5)];
 
