@@ -23,6 +23,7 @@ import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
 import { ModelCallLimits } from "../services/limits.js";
 import { RateLimiter } from "../services/rate-limiter.js";
+import { AnswersInFlight } from "../bot/answers-in-flight.js";
 
 export interface ServiceOptions {
   log: Logger;
@@ -72,5 +73,6 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     }),
     weather: createWeatherClient(config.weather),
     ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,
+    answers: new AnswersInFlight(),
   };
 }

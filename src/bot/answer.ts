@@ -9,6 +9,7 @@ import { admitModelCall, assertModelCallAllowed, refusalText } from "./admission
 import { modelErrorNoteKey } from "./model-error-notes.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
 import { historyKeyOf, targetOf } from "./target.js";
+import { AnswerSupersededError } from "./answers-in-flight.js";
 import { ModelError } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
@@ -32,6 +33,11 @@ export interface Question {
   resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
   /** The answer's own cancellation (e.g. a stop button); the bot's shutdown cancels it too. */
   signal?: AbortSignal;
+  /**
+   * The question was edited: this answer replaces the last exchange, whose question is message `questionMessageId`
+   * and whose answer shows in `messageIds` (edited in place), in the chat and in history.
+   */
+  replaces?: { questionMessageId: number; messageIds: readonly number[] };
 }
 
 export interface AnswerResult extends StreamOutcome {
@@ -52,6 +58,8 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   const group = target.chatType !== "private";
   // The one signal of this answer: its own cancellation or the bot's shutdown, whichever comes first.
   const signal = anySignal([deps.shutdown, q.signal]);
+  // The question's message, remembered with the turn so an edit of it can find and replace this exchange.
+  const questionMessageId = (ctx.message ?? ctx.editedMessage)?.message_id;
 
   try {
     const turn = {
@@ -59,6 +67,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       content: q.text,
       at: Date.now(),
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
+      ...(questionMessageId !== undefined ? { messageId: questionMessageId } : {}),
       ...q.turn,
     };
     // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
@@ -69,7 +78,10 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       config.historyTokenBudget,
       contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS,
     );
-    const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
+    // An edited question is asked again in place of the old one: the model does not see the question it replaces.
+    const stored = await deps.history.load(key);
+    const before = q.replaces ? HistoryStore.withoutLastExchange(stored, q.replaces.questionMessageId) : stored;
+    const past = HistoryStore.fitToBudget(before, Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
     const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
@@ -130,30 +142,46 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       {
         signal,
         errorNote: (err) => (err instanceof LimitRefusalError ? refusalText(ctx, err.refusal) : ctx.t(modelErrorNoteKey(err))),
-        abortNote: ctx.t("error-aborted"),
+        // Superseded by an edit of the question: its answer replaces this one, a "stopped" note would only flash.
+        abortNote: (reason) => (reason instanceof AnswerSupersededError ? undefined : ctx.t("error-aborted")),
+        replace: q.replaces?.messageIds,
       },
     );
     await usageWritten;
     if (outcome.error instanceof LimitRefusalError) {
       ctx.log.info({ refusal: outcome.error.refusal, userId: ctx.from?.id }, "model call refused by a limit");
-    } else if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
+    } else if (outcome.error && !outcome.aborted && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
       ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
     }
     // The question and whatever answer arrived are kept; a failed call with no answer leaves history untouched,
     // so asking again does not repeat the question.
     const answer = outcome.text.trim();
-    if (answer) {
-      await deps.history.append(key, userTurn, {
-        role: "assistant",
-        content: answer,
-        tokens: messageTokens(answer, encoding),
-        at: Date.now(),
-      });
+    const exchange: HistoryTurn[] = answer
+      ? [userTurn, { role: "assistant", content: answer, tokens: messageTokens(answer, encoding), at: Date.now(), messageIds: outcome.messageIds }]
+      : [];
+    if (q.replaces && (answer || outcome.messageIds.length > 0)) {
+      // History follows the chat: what replaced the old answer's messages replaces its exchange (a note alone
+      // removes it: the question it answered is gone). Nothing shown means the old answer still stands.
+      const replaced = await deps.history.replaceLast(key, q.replaces.questionMessageId, ...exchange);
+      if (!replaced && exchange.length > 0) await deps.history.append(key, ...exchange);
+    } else if (exchange.length > 0) {
+      await deps.history.append(key, ...exchange);
     }
     return { ...outcome, usage };
   } finally {
     signal.clear();
   }
+}
+
+/**
+ * answerQuestion for the question in this update's message (or edited message), registered in `deps.answers` while
+ * it runs: its signal is the registry's, so an edit of the question (or a stop button) can abort it.
+ */
+export function answerTracked(ctx: BotContext, q: Omit<Question, "signal">): Promise<AnswerResult> {
+  const msg = ctx.message ?? ctx.editedMessage;
+  if (!msg) return answerQuestion(ctx, q);
+  const info = { chatId: msg.chat.id, questionMessageId: msg.message_id, askerId: ctx.from?.id, question: q.text };
+  return ctx.deps.answers.run(info, (signal) => answerQuestion(ctx, { ...q, signal }));
 }
 
 function withName(turn: HistoryTurn): string {

@@ -19,6 +19,7 @@ import type { DraftSupport } from "../telegram/draft-support.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
+import type { AnswersInFlight } from "./answers-in-flight.js";
 
 /** Everything a feature needs, built once in src/app.ts and injected into every context. */
 export interface BotDeps {
@@ -49,6 +50,8 @@ export interface BotDeps {
   weather: WeatherClient;
   /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
   ipfs: IpfsPinner | undefined;
+  /** Answers being written, by question: what an edit (or a stop button) aborts. */
+  answers: AnswersInFlight;
 }
 
 export interface BotExtras {
@@ -61,6 +64,11 @@ export interface BotExtras {
   log: Logger;
   /** Api without automatic retries, for updates that are better skipped than delayed. */
   fastApi: Api;
+  /**
+   * Set on an edited question that aborted its own answer in flight (middleware/edit-interrupt.ts): it is answered
+   * even if that answer was cut before anything reached history.
+   */
+  editAbortedAnswer?: boolean;
 }
 
 export type BotContext = Context & I18nFlavor & BotExtras;

@@ -36,8 +36,17 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Short note for the user when the producer fails (in their language); appended to what arrived. */
   errorNote?: (error: unknown) => string;
-  /** Note appended when the signal aborts the answer (e.g. shutdown or a stop button). */
-  abortNote?: string;
+  /**
+   * Note appended when the signal aborts the answer (e.g. shutdown or a stop button). A function gets the signal's
+   * reason and may return undefined: the text that arrived is then left as it is, without a note.
+   */
+  abortNote?: string | ((reason: unknown) => string | undefined);
+  /**
+   * Messages of an earlier answer that this one replaces (its question was edited), in order: the new answer is
+   * edited into them in place; the ones it does not need are deleted, and one that can no longer be edited is deleted
+   * and sent anew, so the chat never shows both answers.
+   */
+  replace?: readonly number[];
 }
 
 export interface StreamOutcome {
@@ -54,6 +63,9 @@ interface SentPart {
   messageId: number;
   shown: FormattedText;
 }
+
+/** What a replaced message "shows" before the new answer reaches it: never equal to a rendered part. */
+const STALE: FormattedText = { text: "", entities: [] };
 
 const TYPING_REPEAT_MS = 4500;
 /** Drafts are a 30-second preview: refresh one that would otherwise expire while a tool runs. */
@@ -93,7 +105,10 @@ class AnswerStream {
     private readonly opts: StreamOptions,
   ) {
     this.chatKind = target.chatType === "private" ? "private" : "group";
-    this.mode = target.chatType === "private" && deps.drafts.usable(target.chatId) ? "draft" : "edit";
+    const replacing = opts.replace ?? [];
+    // A replacement grows inside the old answer's messages: edits, never a draft beside them.
+    this.mode = replacing.length === 0 && target.chatType === "private" && deps.drafts.usable(target.chatId) ? "draft" : "edit";
+    for (const messageId of replacing) this.sent.push({ messageId, shown: STALE });
   }
 
   async run(events: AsyncIterable<AnswerEvent>): Promise<StreamOutcome> {
@@ -131,8 +146,11 @@ class AnswerStream {
       pump.catch((err: unknown) => this.deps.log.debug({ err }, "draft update cancelled"));
     } else await pump;
 
+    const { abortNote } = this.opts;
     const note = aborted
-      ? this.opts.abortNote
+      ? typeof abortNote === "function"
+        ? abortNote(this.opts.signal?.reason)
+        : abortNote
       : error !== undefined
         ? (this.opts.errorNote?.(error) ?? "")
         : undefined;
@@ -309,8 +327,9 @@ class AnswerStream {
         return true;
       }
       if (op.kind === "edit" && /message to edit not found|message can't be edited/i.test(description)) {
-        // The user deleted our message (or it is too old to edit): the final pass sends the text anew.
-        this.sent.splice(op.index);
+        // The user deleted our message, or it can no longer be edited: it and the parts after it go, and the text is
+        // sent anew, in order, and never twice.
+        await this.discardFrom(op.index, /can't be edited/i.test(description));
         return false;
       }
     }
@@ -335,7 +354,27 @@ class AnswerStream {
       if (this.plain) parts = this.render(false, note);
       if (!ok && op.kind === "send") await sleep(250);
     }
+    // A replaced answer that was longer: its extra parts would read as part of the new one.
+    await this.deleteMessages(this.sent.splice(parts.length).map((s) => s.messageId));
     return this.sent.slice(0, parts.length).map((s) => s.messageId);
+  }
+
+  /** Forgets the parts from `index` on and deletes their messages (`index` itself only if it still exists). */
+  private async discardFrom(index: number, includingIndex: boolean): Promise<void> {
+    const discarded = this.sent.splice(index);
+    await this.deleteMessages((includingIndex ? discarded : discarded.slice(1)).map((s) => s.messageId));
+  }
+
+  /** Deletes messages of this answer, paced like every final update; a failure is logged, not fatal. */
+  private async deleteMessages(messageIds: number[]): Promise<void> {
+    const { api, pacer, log } = this.deps;
+    for (const messageId of messageIds) {
+      const slot = await pacer.acquireFinal(this.target.chatId, this.chatKind, "message");
+      await api
+        .deleteMessage(this.target.chatId, messageId)
+        .catch((err: unknown) => log.warn({ err, chatId: this.target.chatId, messageId }, "could not delete a replaced message"));
+      pacer.settle(slot);
+    }
   }
 
   private keepTyping(): { stop(): void } {
