@@ -44,7 +44,11 @@ export interface AppOptions {
 
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log =
-    opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
+    opts.logger ??
+    createLogger({
+      level: config.logLevel,
+      secrets: [config.telegram.token, config.openai.apiKey, ...(config.ingress.mode === "webhook" && config.ingress.secret ? [config.ingress.secret] : [])],
+    });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
   const store = await openStore(config.store, { onError: (err) => log.error({ err }, "store error") }).catch(
