@@ -3,6 +3,7 @@
 access-denied = 抱歉，这是一个私人机器人，你在这里无法使用。请向它的管理者申请权限。
 admin-only = 只有本群的管理员才能这样做。
 admin-only-button = 只有本群的管理员才能修改设置。
+reset-admin-only = 只有本群的管理员才能清除共享的对话记录。管理员可以在 /settings 中改为每位成员各自一份记录。
 
 cmd-system = 查看或设置本聊天的系统提示词
 cmd-settings = 本聊天的模型、历史记录和语言

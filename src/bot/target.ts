@@ -15,9 +15,13 @@ export function targetOf(ctx: BotContext): StreamTarget {
   };
 }
 
+/** Whether this update's history is the sender's own in a group (per-member mode), rather than shared. */
+export function isPerMemberHistory(ctx: BotContext, settings: ChatSettings): boolean {
+  return settings.historyMode === "per-user" && ctx.chat?.type !== "private";
+}
+
 /** The history this update belongs to: the chat (or forum topic), or the member's own in per-user groups. */
 export function historyKeyOf(ctx: BotContext, settings: ChatSettings): string {
   const target = targetOf(ctx);
-  const perUser = settings.historyMode === "per-user" && target.chatType !== "private";
-  return historyKey(target.chatId, target.threadId, perUser ? ctx.from?.id : undefined);
+  return historyKey(target.chatId, target.threadId, isPerMemberHistory(ctx, settings) ? ctx.from?.id : undefined);
 }
