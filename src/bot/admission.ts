@@ -7,10 +7,11 @@ import { replyMarkdown } from "./reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { nextUtcMidnight, type ModelCallEstimate, type Spender } from "../services/budgets.js";
 import { LimitRefusalError, type Refusal } from "../services/limits.js";
+import { senderOf } from "./sender.js";
 
 /** The sender and chat of this update, as the limits and budgets know them. */
 export function spenderOf(ctx: BotContext): Spender {
-  return { userId: ctx.from?.id, chatId: ctx.chat?.id };
+  return { sender: senderOf(ctx), chatId: ctx.chat?.id };
 }
 
 /** "5 h 12 min" in the user's language, rounded up to the minute. */
@@ -43,7 +44,7 @@ export function refusalText(ctx: BotContext, refusal: Refusal): string {
 export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): Promise<boolean> {
   const refusal = await ctx.deps.limits.check(spenderOf(ctx), call);
   if (!refusal) return true;
-  ctx.log.info({ refusal, userId: ctx.from?.id }, "model call refused by a limit");
+  ctx.log.info({ refusal, sender: senderOf(ctx) }, "model call refused by a limit");
   await replyMarkdown(ctx, refusalText(ctx, refusal));
   return false;
 }

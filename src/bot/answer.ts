@@ -8,6 +8,7 @@ import type { BotContext } from "./context.js";
 import { admitModelCall, assertModelCallAllowed, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
+import { senderOf } from "./sender.js";
 import { historyKeyOf, targetOf } from "./target.js";
 import { ModelError } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
@@ -135,7 +136,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     );
     await usageWritten;
     if (outcome.error instanceof LimitRefusalError) {
-      ctx.log.info({ refusal: outcome.error.refusal, userId: ctx.from?.id }, "model call refused by a limit");
+      ctx.log.info({ refusal: outcome.error.refusal, sender: senderOf(ctx) }, "model call refused by a limit");
     } else if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
       ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
     }

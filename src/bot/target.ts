@@ -1,6 +1,7 @@
 import type { BotContext } from "./context.js";
 import type { ChatSettings } from "../storage/settings.js";
 import { historyKey } from "../storage/history.js";
+import { senderIdOf } from "./sender.js";
 import type { StreamTarget } from "../telegram/target.js";
 
 /** Where an answer to this update belongs: the chat, its forum topic, and the message it replies to. */
@@ -23,5 +24,6 @@ export function isPerMemberHistory(ctx: BotContext, settings: ChatSettings): boo
 /** The history this update belongs to: the chat (or forum topic), or the member's own in per-user groups. */
 export function historyKeyOf(ctx: BotContext, settings: ChatSettings): string {
   const target = targetOf(ctx);
-  return historyKey(target.chatId, target.threadId, isPerMemberHistory(ctx, settings) ? ctx.from?.id : undefined);
+  // A chat writing as itself (anonymous admins, a channel) is one member, keyed by its own (negative) id.
+  return historyKey(target.chatId, target.threadId, isPerMemberHistory(ctx, settings) ? senderIdOf(ctx) : undefined);
 }

@@ -3,6 +3,7 @@ import type { BotContext } from "../bot/context.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { formatDuration, spenderOf } from "../bot/admission.js";
+import { senderOf } from "../bot/sender.js";
 import type { UsageRecord, UsageSummary } from "../storage/usage.js";
 
 /**
@@ -14,7 +15,8 @@ export const usageFeature = new Composer<BotContext>();
 
 usageFeature.command("usage", async (ctx) => {
   const usage = ctx.deps.usage;
-  const mine = ctx.from ? await usage.get({ userId: ctx.from.id }) : undefined;
+  const sender = senderOf(ctx);
+  const mine = sender ? await usage.get(sender) : undefined;
   const chat = ctx.chat.type === "private" && mine ? undefined : await usage.get({ chatId: ctx.chat.id });
   const blocks: string[] = [];
   if (mine) blocks.push(summary(ctx, ctx.t("usage-you"), mine));

@@ -10,7 +10,7 @@ const none: BudgetLimits = { userTokens: undefined, chatTokens: undefined, userC
 
 async function spent(userId: number, chatId: number, promptTokens: number, completionTokens: number, costUsd: number) {
   const usage = new UsageStore(new Keyv(), { now: () => NOW });
-  await usage.record({ userId, chatId, model: "gpt-4.1-mini", promptTokens, completionTokens, costUsd });
+  await usage.record({ sender: { userId }, chatId, model: "gpt-4.1-mini", promptTokens, completionTokens, costUsd });
   return usage;
 }
 
@@ -25,13 +25,13 @@ describe("nextUtcMidnight", () => {
 describe("budgets", () => {
   it("are nothing when none is configured", async () => {
     const usage = await spent(1, -5, 10, 10, 0.1);
-    expect(await budgetStatus(usage, none, { userId: 1, chatId: -5 }, { now: NOW, exempt: false })).toBeUndefined();
+    expect(await budgetStatus(usage, none, { sender: { userId: 1 }, chatId: -5 }, { now: NOW, exempt: false })).toBeUndefined();
   });
 
   it("say what is left today per user and per chat, and when they renew", async () => {
     const usage = await spent(1, -5, 700, 100, 0.25);
     const limits = { ...none, userTokens: 1000, chatCostUsd: 1 };
-    expect(await budgetStatus(usage, limits, { userId: 1, chatId: -5 }, { now: NOW, exempt: false })).toEqual({
+    expect(await budgetStatus(usage, limits, { sender: { userId: 1 }, chatId: -5 }, { now: NOW, exempt: false })).toEqual({
       user: { tokens: { limit: 1000, used: 800, left: 200 }, costUsd: undefined },
       chat: { tokens: undefined, costUsd: { limit: 1, used: 0.25, left: 0.75 } },
       resetsAt: new Date("2026-03-11T00:00:00Z"),
@@ -41,7 +41,7 @@ describe("budgets", () => {
 
   it("refuse the first call whose tokens or cost do not fit in what is left", async () => {
     const usage = await spent(1, -5, 700, 100, 0.25);
-    const status = (await budgetStatus(usage, { ...none, userTokens: 1000, chatCostUsd: 0.2502 }, { userId: 1, chatId: -5 }, { now: NOW, exempt: false }))!;
+    const status = (await budgetStatus(usage, { ...none, userTokens: 1000, chatCostUsd: 0.2502 }, { sender: { userId: 1 }, chatId: -5 }, { now: NOW, exempt: false }))!;
     expect(budgetRefusal(status, { model: "gpt-4.1-mini", promptTokens: 50, maxAnswerTokens: 50 })).toBeUndefined();
     expect(budgetRefusal(status, { model: "gpt-4.1-mini", promptTokens: 150, maxAnswerTokens: 100 })).toEqual({
       kind: "budget", scope: "user", unit: "tokens", left: 200, limit: 1000, needed: 250,
@@ -62,12 +62,12 @@ describe("ModelCallLimits", () => {
     const rateLimiter = new RateLimiter(keyv, { windowMs: 60_000, maxCalls: 1, now: () => NOW });
     const limits = new ModelCallLimits({ ownerIds: [9], budgets: { ...none, userTokens: 1000 }, usage, rateLimiter, now: () => NOW });
     const call = { model: "gpt-4.1-mini", promptTokens: 5, maxAnswerTokens: 5 };
-    expect(await limits.check({ userId: 1, chatId: -5 }, { ...call, maxAnswerTokens: 6 })).toMatchObject({ kind: "budget", unit: "tokens" });
+    expect(await limits.check({ sender: { userId: 1 }, chatId: -5 }, { ...call, maxAnswerTokens: 6 })).toMatchObject({ kind: "budget", unit: "tokens" });
     // The refused call took no slot: the next one that fits still gets it.
-    expect(await limits.check({ userId: 1, chatId: -5 }, call)).toBeUndefined();
-    expect(await limits.check({ userId: 1, chatId: -5 }, { ...call, maxAnswerTokens: 0 })).toEqual({ kind: "rate", retryAfterMs: 60_000 });
-    for (let i = 0; i < 3; i++) expect(await limits.check({ userId: 9, chatId: -5 }, { ...call, maxAnswerTokens: 5000 })).toBeUndefined();
-    expect(await limits.budgetStatus({ userId: 9 })).toMatchObject({ exempt: true });
+    expect(await limits.check({ sender: { userId: 1 }, chatId: -5 }, call)).toBeUndefined();
+    expect(await limits.check({ sender: { userId: 1 }, chatId: -5 }, { ...call, maxAnswerTokens: 0 })).toEqual({ kind: "rate", retryAfterMs: 60_000 });
+    for (let i = 0; i < 3; i++) expect(await limits.check({ sender: { userId: 9 }, chatId: -5 }, { ...call, maxAnswerTokens: 5000 })).toBeUndefined();
+    expect(await limits.budgetStatus({ sender: { userId: 9 } })).toMatchObject({ exempt: true });
   });
 
   it("carries a refusal in its own error type", () => {

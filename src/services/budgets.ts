@@ -3,7 +3,7 @@
  * fits in it. Plain arithmetic over the usage store; the texts users see are built in bot/ and features/.
  */
 import { estimateCost, type PriceTable } from "../ai/pricing.js";
-import type { UsageRecord, UsageStore } from "../storage/usage.js";
+import type { Sender, UsageRecord, UsageStore } from "../storage/usage.js";
 
 /** Daily limits; undefined is no limit. Tokens are prompt + completion. */
 export interface BudgetLimits {
@@ -13,9 +13,9 @@ export interface BudgetLimits {
   chatCostUsd: number | undefined;
 }
 
-/** Who spends: the sender (absent for channel posts) and the chat. */
+/** Who spends: the sender (a user, or a chat writing as itself; absent without a sender) and the chat. */
 export interface Spender {
-  userId?: number;
+  sender?: Sender;
   chatId?: number;
 }
 
@@ -80,11 +80,11 @@ export async function budgetStatus(
   opts: { now: Date; exempt: boolean },
 ): Promise<BudgetStatus | undefined> {
   if (!budgetsConfigured(limits)) return undefined;
-  const { userId, chatId } = who;
-  const wantUser = userId !== undefined && (limits.userTokens !== undefined || limits.userCostUsd !== undefined);
+  const { sender, chatId } = who;
+  const wantUser = sender !== undefined && (limits.userTokens !== undefined || limits.userCostUsd !== undefined);
   const wantChat = chatId !== undefined && (limits.chatTokens !== undefined || limits.chatCostUsd !== undefined);
   const [userUsage, chatUsage] = await Promise.all([
-    wantUser ? usage.get({ userId }) : undefined,
+    wantUser ? usage.get(sender) : undefined,
     wantChat ? usage.get({ chatId }) : undefined,
   ]);
   const status: BudgetStatus = { resetsAt: nextUtcMidnight(opts.now), exempt: opts.exempt };

@@ -51,19 +51,24 @@ export class ModelCallLimits {
   /** What is left of today's budgets for this sender and chat, or undefined when no budget is configured. */
   budgetStatus(who: Spender): Promise<BudgetStatus | undefined> {
     const { usage, budgets, now } = this.#opts;
-    return budgetStatus(usage, budgets, who, { now: now(), exempt: isOwner(this.#opts, who.userId) });
+    return budgetStatus(usage, budgets, who, { now: now(), exempt: this.#exempt(who) });
   }
 
   /** undefined when the call may go ahead; otherwise why not. */
   async check(who: Spender, call: ModelCallEstimate): Promise<Refusal | undefined> {
-    if (isOwner(this.#opts, who.userId)) return undefined;
+    if (this.#exempt(who)) return undefined;
     const status = await this.budgetStatus(who);
     const overBudget = status && budgetRefusal(status, call, this.#opts.prices);
     if (overBudget) return overBudget;
-    if (who.userId !== undefined) {
-      const decision = await this.#opts.rateLimiter.take(who.userId);
+    if (who.sender !== undefined) {
+      const decision = await this.#opts.rateLimiter.take(who.sender);
       if (!decision.ok) return { kind: "rate", retryAfterMs: decision.retryAfterMs };
     }
     return undefined;
+  }
+
+  /** Owners are people: a chat writing as itself is never one. */
+  #exempt(who: Spender): boolean {
+    return who.sender !== undefined && "userId" in who.sender && isOwner(this.#opts, who.sender.userId);
   }
 }

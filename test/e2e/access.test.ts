@@ -153,7 +153,7 @@ describe("daily budgets", () => {
       chat,
       t: (key: string, vars?: Record<string, string | number>) => h.app.deps.i18n.t("en", key, vars),
     } as unknown as BotContext;
-    expect(await h.app.deps.limits.budgetStatus({ userId: user.id, chatId: chat.id })).toMatchObject({
+    expect(await h.app.deps.limits.budgetStatus({ sender: { userId: user.id }, chatId: chat.id })).toMatchObject({
       user: { tokens: { limit: 1000, used: 800, left: 200 } },
       exempt: false,
     });
@@ -170,7 +170,7 @@ describe("daily budgets", () => {
     );
 
     advance(24 * 60 * 60 * 1000);
-    expect(await h.app.deps.limits.budgetStatus({ userId: user.id, chatId: chat.id })).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
+    expect(await h.app.deps.limits.budgetStatus({ sender: { userId: user.id }, chatId: chat.id })).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
     h.openai.enqueue({ text: "a new day" });
     await say(h, { chat: chat.id, from: user, text: "and more" });
     expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("a new day");
