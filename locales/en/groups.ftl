@@ -67,5 +67,6 @@ budget-line-cost =
         [user] You
        *[chat] This chat
     }: { $left } of { $limit } left
+budget-held = (another { $held } held for answers being written now)
 budget-resets = Renews at 00:00 UTC (in { $time }).
 budget-owner-exempt = As the bot's owner you are not limited.

@@ -67,5 +67,6 @@ budget-line-cost =
         [user] 你
        *[chat] 本聊天
     }：还剩 { $left }（共 { $limit }）
+budget-held = （另有 { $held } 预留给正在生成的回答）
 budget-resets = 在 UTC 时间 00:00 重置（还有 { $time }）。
 budget-owner-exempt = 你是机器人的管理者，不受限制。

@@ -21,6 +21,7 @@ import { Pacer } from "../telegram/pacer.js";
 import { DraftSupport } from "../telegram/answer-stream.js";
 import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
+import { BudgetHolds } from "../services/budget-holds.js";
 import { ModelCallLimits } from "../services/limits.js";
 import { RateLimiter } from "../services/rate-limiter.js";
 
@@ -66,9 +67,11 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
       ownerIds: config.access.ownerIds,
       budgets: config.budgets,
       usage,
+      holds: new BudgetHolds(store.keyv, { now }),
       rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now }),
       prices: config.modelPrices,
       now,
+      onReleaseError: (err) => log.warn({ err }, "budget hold not released (it lapses on its own)"),
     }),
     weather: createWeatherClient(config.weather),
     ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,

@@ -6,7 +6,7 @@ import type { BotContext } from "./context.js";
 import { replyMarkdown } from "./reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { nextUtcMidnight, type ModelCallEstimate, type Spender } from "../services/budgets.js";
-import { LimitRefusalError, type Refusal } from "../services/limits.js";
+import { LimitRefusalError, type CallPermit, type Refusal } from "../services/limits.js";
 import { senderOf } from "./sender.js";
 
 /** The sender and chat of this update, as the limits and budgets know them. */
@@ -38,19 +38,20 @@ export function refusalText(ctx: BotContext, refusal: Refusal): string {
 }
 
 /**
- * The guard before a model call: true when the call may go ahead; otherwise the user has been told why (and
- * nothing was spent).
+ * The guard before a model call: a permit when the call may go ahead (release it once the call's usage is recorded,
+ * or it failed); otherwise undefined, and the user has been told why (nothing was spent).
  */
-export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): Promise<boolean> {
-  const refusal = await ctx.deps.limits.check(spenderOf(ctx), call);
-  if (!refusal) return true;
-  ctx.log.info({ refusal, sender: senderOf(ctx) }, "model call refused by a limit");
-  await replyMarkdown(ctx, refusalText(ctx, refusal));
-  return false;
+export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): Promise<CallPermit | undefined> {
+  const admission = await ctx.deps.limits.admit(spenderOf(ctx), call);
+  if (admission.ok) return admission.permit;
+  ctx.log.info({ refusal: admission.refusal, sender: senderOf(ctx) }, "model call refused by a limit");
+  await replyMarkdown(ctx, refusalText(ctx, admission.refusal));
+  return undefined;
 }
 
 /** The same guard inside a running answer (a further round of a tool loop): throws LimitRefusalError when refused. */
-export async function assertModelCallAllowed(ctx: BotContext, call: ModelCallEstimate): Promise<void> {
-  const refusal = await ctx.deps.limits.check(spenderOf(ctx), call);
-  if (refusal) throw new LimitRefusalError(refusal);
+export async function admitFurtherCall(ctx: BotContext, call: ModelCallEstimate): Promise<CallPermit> {
+  const admission = await ctx.deps.limits.admit(spenderOf(ctx), call);
+  if (!admission.ok) throw new LimitRefusalError(admission.refusal);
+  return admission.permit;
 }

@@ -5,7 +5,7 @@
 import { anySignal } from "any-signal";
 import type { ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
 import type { BotContext } from "./context.js";
-import { admitModelCall, assertModelCallAllowed, refusalText } from "./admission.js";
+import { admitFurtherCall, admitModelCall, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
 import { senderOf } from "./sender.js";
@@ -15,7 +15,7 @@ import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
 import { countTurnTokens } from "../ai/turn-tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
-import { LimitRefusalError } from "../services/limits.js";
+import { LimitRefusalError, type CallPermit } from "../services/limits.js";
 import { chosenModel } from "../services/models.js";
 import { HistoryStore, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome } from "../telegram/answer-stream.js";
@@ -53,6 +53,10 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   const group = target.chatType !== "private";
   // The one signal of this answer: its own cancellation or the bot's shutdown, whichever comes first.
   const signal = anySignal([deps.shutdown, q.signal]);
+  // The admitted model call's hold on the budgets (one at a time: tool rounds run one after another).
+  let permit: CallPermit | undefined;
+  // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store).
+  let usageWritten = Promise.resolve();
 
   try {
     const turn = {
@@ -76,12 +80,12 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
     const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
 
-    // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets.
+    // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets,
+    // and stay held there until the call has ended.
     const promptTokens = systemTokens + past.reduce((n, turn) => n + turn.tokens, 0) + userTurn.tokens + REPLY_PRIMING_TOKENS;
     const estimate = { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens };
-    if (!(await admitModelCall(ctx, estimate))) {
-      return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
-    }
+    permit = await admitModelCall(ctx, estimate);
+    if (!permit) return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
 
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
     for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, signal));
@@ -92,9 +96,12 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     );
 
     const usage: ModelUsage[] = [];
-    // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store);
-    // the budget check before a tool round waits for it, so that round sees what this answer has spent so far.
-    let usageWritten = Promise.resolve();
+    /** The permit of the call that just ended, no longer this answer's to release. */
+    const endedCall = () => {
+      const ended = permit;
+      permit = undefined;
+      return ended;
+    };
     const engine = deps.engine;
     const events = (async function* (): AsyncGenerator<AnswerEvent> {
       for await (const event of engine.stream({
@@ -107,17 +114,24 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         // The chat's language (/settings) wins, as for every other text the bot writes (tool statuses, place names).
         language: settings.language ?? ctx.from?.language_code,
         translate: (key, vars) => ctx.t(key, vars),
-        // Every further model call of a tool loop is held to the same limits as the first.
+        // Every further model call of a tool loop is held to the same limits as the first, and holds its own
+        // maximum: its prompt is at least the last call's prompt and answer (tool results come on top).
         beforeCall: async () => {
           await usageWritten;
-          await assertModelCallAllowed(ctx, estimate);
+          // The last call ended without reporting usage: nothing to settle it with.
+          await endedCall()?.release();
+          const last = usage.at(-1);
+          const prompt = Math.max(estimate.promptTokens, last ? last.promptTokens + last.completionTokens : 0);
+          permit = await admitFurtherCall(ctx, { ...estimate, promptTokens: prompt });
         },
       })) {
         if (event.type === "text" || event.type === "status") yield event;
         else if (event.type === "usage") {
           const { type: _, ...used } = event;
           usage.push(used);
-          usageWritten = usageWritten.then(() => recordUsage(ctx, [used]));
+          // The call's real usage settles its hold: recorded first, then released, so budgets never miss it between.
+          const ended = endedCall();
+          usageWritten = usageWritten.then(() => recordUsage(ctx, [used])).then(() => ended?.release());
         } else if (event.type === "finish" && event.reason === "length") {
           throw new ModelError("length", "the answer reached its token limit");
         }
@@ -154,6 +168,9 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     return { ...outcome, usage };
   } finally {
     signal.clear();
+    // A call that ended without usage (failed, aborted, or a server that does not report it) releases its hold.
+    await usageWritten;
+    await permit?.release();
   }
 }
 

@@ -33,7 +33,8 @@ imageFeature.command("image", async (ctx) => {
   if (length > limit) return replyMarkdown(ctx, ctx.t("image-prompt-too-long", { length, max: limit }));
   // Rate limit and budgets, like every model call; the user has been told when it may not go ahead.
   const promptTokens = messageTokens(prompt, deps.encoding);
-  if (!(await admitModelCall(ctx, { model, promptTokens, maxAnswerTokens: 0, images: 1 }))) return;
+  const permit = await admitModelCall(ctx, { model, promptTokens, maxAnswerTokens: 0, images: 1 });
+  if (!permit) return;
 
   const target = targetOf(ctx);
   // One signal for the generation, the download and the pin: shutdown, or this handler giving up on the photo.
@@ -71,6 +72,7 @@ imageFeature.command("image", async (ctx) => {
     // Billed once the model answered, whatever happens to the photo; recorded while the upload runs, not before it.
     // GPT image models report the prompt's tokens; the picture itself is priced per image (pricing.ts).
     await recordUsage(ctx, [{ model, promptTokens: generated.promptTokens, completionTokens: 0, cachedTokens: 0, images: 1 }]);
+    await permit.release();
 
     let messageId: number;
     try {
@@ -99,6 +101,8 @@ imageFeature.command("image", async (ctx) => {
   } finally {
     stopAction();
     signal.clear();
+    // A failed generation spent nothing: its hold goes (a second release after the usage was recorded is harmless).
+    await permit.release();
   }
 });
 

@@ -60,9 +60,15 @@ export async function describeBudget(ctx: BotContext): Promise<string | undefine
   const lines: string[] = [ctx.t("budget-title")];
   for (const scope of ["user", "chat"] as const) {
     const s = status[scope];
-    if (s?.tokens) lines.push(ctx.t("budget-line-tokens", { scope, left: s.tokens.left, limit: s.tokens.limit }));
+    // What answers being written right now hold is not spent yet, but not free either: said, so "left" adds up.
+    const held = (reserved: number, shown: string) => (reserved > 0 ? ` ${ctx.t("budget-held", { held: shown })}` : "");
+    if (s?.tokens) {
+      const { left, limit, reserved } = s.tokens;
+      lines.push(ctx.t("budget-line-tokens", { scope, left, limit }) + held(reserved, fmt(reserved)));
+    }
     if (s?.costUsd) {
-      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(s.costUsd.left), limit: formatUsd(s.costUsd.limit) }));
+      const { left, limit, reserved } = s.costUsd;
+      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(left), limit: formatUsd(limit) }) + held(reserved, formatUsd(reserved)));
     }
   }
   lines.push(ctx.t("budget-resets", { time: formatDuration(ctx, status.resetsAt.getTime() - ctx.deps.now().getTime()) }));

@@ -69,9 +69,19 @@ function toRecord(value: unknown): UsageRecord {
 
 const count = (n: number | undefined) => (typeof n === "number" && Number.isFinite(n) && n > 0 ? n : 0);
 
+/** "u:<userId>", "s:<chatId>" (a chat as a sender) or "c:<chatId>": the scope's part of every key about it. */
+export function scopeId(scope: UsageScope): string {
+  if ("userId" in scope) return `u:${scope.userId}`;
+  return "senderChatId" in scope ? `s:${scope.senderChatId}` : `c:${scope.chatId}`;
+}
+
 function scopePrefix(scope: UsageScope): string {
-  if ("userId" in scope) return `usage:u:${scope.userId}`;
-  return "senderChatId" in scope ? `usage:s:${scope.senderChatId}` : `usage:c:${scope.chatId}`;
+  return `usage:${scopeId(scope)}`;
+}
+
+/** "2026-11-25", the UTC day budgets and usage count in. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
 }
 
 /** "2026-11-25" and "2026-11", in UTC so every instance of the bot agrees where a day ends. */
