@@ -22,6 +22,7 @@ import { DraftSupport } from "../telegram/answer-stream.js";
 import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
 import { BudgetHolds } from "../services/budget-holds.js";
+import { LimitNotices } from "../services/limit-notices.js";
 import { ModelCallLimits } from "../services/limits.js";
 import { RateLimiter } from "../services/rate-limiter.js";
 
@@ -61,7 +62,8 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     drafts: new DraftSupport(),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
-    accessRefusals: new AccessRefusals(store.keyv),
+    accessRefusals: new AccessRefusals(store.keyv, { now }),
+    limitNotices: new LimitNotices(store.keyv, { now }),
     admins: new AdminCache({ ttlMs: config.adminCacheMs, now }),
     limits: new ModelCallLimits({
       ownerIds: config.access.ownerIds,

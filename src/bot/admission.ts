@@ -39,13 +39,20 @@ export function refusalText(ctx: BotContext, refusal: Refusal): string {
 
 /**
  * The guard before a model call: a permit when the call may go ahead (release it once the call's usage is recorded,
- * or it failed); otherwise undefined, and the user has been told why (nothing was spent).
+ * or it failed); otherwise undefined, and the user has been told why (nothing was spent), once per window: later
+ * refusals in the same window get no reply.
  */
 export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): Promise<CallPermit | undefined> {
   const admission = await ctx.deps.limits.admit(spenderOf(ctx), call);
   if (admission.ok) return admission.permit;
-  ctx.log.info({ refusal: admission.refusal, sender: senderOf(ctx) }, "model call refused by a limit");
-  await replyMarkdown(ctx, refusalText(ctx, admission.refusal));
+  const { refusal } = admission;
+  const sender = senderOf(ctx);
+  if (!(await ctx.deps.limitNotices.shouldTell(refusal, ctx.chat!.id, sender))) {
+    ctx.log.debug({ refusal, sender }, "model call refused by a limit (already told)");
+    return undefined;
+  }
+  ctx.log.info({ refusal, sender }, "model call refused by a limit");
+  await replyMarkdown(ctx, refusalText(ctx, refusal));
   return undefined;
 }
 

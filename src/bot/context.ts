@@ -19,6 +19,7 @@ import type { DraftSupport } from "../telegram/answer-stream.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
+import type { LimitNotices } from "../services/limit-notices.js";
 
 /** Everything a feature needs, built once in src/app.ts and injected into every context. */
 export interface BotDeps {
@@ -42,6 +43,8 @@ export interface BotDeps {
   i18n: I18n<BotContext>;
   /** Who was told they may not use the bot. */
   accessRefusals: AccessRefusals;
+  /** Who was told they are over a limit (told once per window, not once per message). */
+  limitNotices: LimitNotices;
   /** Group admin checks (getChatMember, cached). */
   admins: AdminCache;
   /** Rate limit and daily budgets, checked before every model call. */

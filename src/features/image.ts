@@ -10,7 +10,7 @@ import type { BotContext } from "../bot/context.js";
 import { admitModelCall } from "../bot/admission.js";
 import { modelErrorNoteKey } from "../bot/model-error-notes.js";
 import { recordUsage } from "../bot/record-usage.js";
-import { replyMarkdown } from "../bot/reply.js";
+import { paced, replyMarkdown } from "../bot/reply.js";
 import { historyKeyOf, targetOf } from "../bot/target.js";
 import { toModelError } from "../ai/errors.js";
 import { ImageAnswerError, promptLimit, type GeneratedImage } from "../ai/image-generator.js";
@@ -63,10 +63,12 @@ imageFeature.command("image", async (ctx) => {
         )
       : undefined;
 
-    const sending = ctx.api.sendPhoto(target.chatId, new InputFile(generated.bytes, `image.${fileExtension(generated.mime)}`), {
-      ...(pinning ? { caption: ctx.t("image-pinning") } : {}),
-      ...firstMessageOptions(target),
-    });
+    const sending = paced(ctx, () =>
+      ctx.api.sendPhoto(target.chatId, new InputFile(generated.bytes, `image.${fileExtension(generated.mime)}`), {
+        ...(pinning ? { caption: ctx.t("image-pinning") } : {}),
+        ...firstMessageOptions(target),
+      }),
+    );
     // Awaited below; this only keeps a failure during the usage write from counting as an unhandled rejection.
     sending.catch(() => undefined);
     // Billed once the model answered, whatever happens to the photo; recorded while the upload runs, not before it.
@@ -125,13 +127,13 @@ async function showPinOutcome(ctx: BotContext, target: StreamTarget, messageId: 
   }
   try {
     // Entities, not parse_mode: a CID or URL can never break the formatting.
-    await ctx.api.editMessageCaption(target.chatId, messageId, { caption, caption_entities: entities });
+    await paced(ctx, () => ctx.api.editMessageCaption(target.chatId, messageId, { caption, caption_entities: entities }));
   } catch (err) {
     // The photo is there; the outcome still reaches the user as a reply to it.
     ctx.log.warn({ err }, "could not edit the photo caption");
-    await ctx.api
-      .sendMessage(target.chatId, caption, { entities, link_preview_options: { is_disabled: true }, ...replyToOptions(target, messageId) })
-      .catch((e: unknown) => ctx.log.warn({ err: e }, "could not report the pin outcome"));
+    await paced(ctx, () =>
+      ctx.api.sendMessage(target.chatId, caption, { entities, link_preview_options: { is_disabled: true }, ...replyToOptions(target, messageId) }),
+    ).catch((e: unknown) => ctx.log.warn({ err: e }, "could not report the pin outcome"));
   }
 }
 

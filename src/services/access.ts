@@ -36,8 +36,8 @@ export const ACCESS_TOLD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export class AccessRefusals {
   readonly #told: ToldOnce;
 
-  constructor(keyv: Keyv) {
-    this.#told = new ToldOnce(keyv);
+  constructor(keyv: Keyv, opts: { now?: () => Date } = {}) {
+    this.#told = new ToldOnce(keyv, opts);
   }
 
   /**

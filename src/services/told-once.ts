@@ -8,10 +8,12 @@ import { KeyedQueue } from "../util/keyed-queue.js";
 
 export class ToldOnce {
   readonly #keyv: Keyv;
+  readonly #now: () => Date;
   readonly #queue = new KeyedQueue();
 
-  constructor(keyv: Keyv) {
+  constructor(keyv: Keyv, opts: { now?: () => Date } = {}) {
     this.#keyv = keyv;
+    this.#now = opts.now ?? (() => new Date());
   }
 
   /**
@@ -21,9 +23,17 @@ export class ToldOnce {
    */
   first(key: string, ttlMs: number): Promise<boolean> {
     return this.#queue.run(key, async () => {
-      if (await this.#keyv.get(key)) return false;
-      await this.#keyv.set(key, true, Math.max(1, Math.ceil(ttlMs)));
-      return true;
+      const now = this.#now().getTime();
+      const stored: unknown = await this.#keyv.get(key);
+      // What counts is the time in the mark (the injectable clock); a mark of an older version (`true`, no expiry) is
+      // still a mark, rewritten below so it expires too.
+      const until = typeof stored === "object" && stored !== null ? (stored as { until?: unknown }).until : undefined;
+      const told = stored === true || (typeof until === "number" && until > now);
+      const ttl = Math.max(1, Math.ceil(ttlMs));
+      if (told && stored !== true) return false;
+      // The store's own expiry collects the mark; the clock above decides.
+      await this.#keyv.set(key, { until: now + ttl }, ttl);
+      return !told;
     });
   }
 }
