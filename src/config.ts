@@ -120,6 +120,11 @@ export const envSchema = z.object({
   }),
   /** Models admins may pick in /settings (comma-separated); the configured model is always one of them. */
   ALLOWED_MODELS: modelList,
+  /** Megabytes of users' pictures one model request may carry (the newest that fit); bounds memory and downloads. */
+  MAX_PICTURE_MB_PER_REQUEST: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: "must be a number of megabytes" }).positive("must be more than 0").default(20),
+  ),
   /** Longest system prompt /system accepts, in tokens of the chat model's encoding. */
   SYSTEM_PROMPT_MAX_TOKENS: positiveInt(1000),
   /** How long a group admin check (getChatMember) is trusted before Telegram is asked again. */
@@ -197,6 +202,8 @@ const configSchema = envSchema.transform((e, ctx) => {
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
     /** Price overrides (MODEL_PRICES, parsed) on top of the built-in table. */
     modelPrices: e.MODEL_PRICES,
+    /** Bytes of users' pictures one model request may carry: the newest that fit. */
+    pictureBytesPerRequest: Math.floor(e.MAX_PICTURE_MB_PER_REQUEST * 1024 * 1024),
     /** Models /settings offers; the first is the configured OPENAI_MODEL. */
     allowedModels: [...new Set([e.OPENAI_MODEL, ...(e.ALLOWED_MODELS.length > 0 ? e.ALLOWED_MODELS : DEFAULT_EXTRA_MODELS)])],
     systemPromptMaxTokens: e.SYSTEM_PROMPT_MAX_TOKENS,

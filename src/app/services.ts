@@ -5,6 +5,7 @@
 import OpenAI from "openai";
 import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
+import { InFlight } from "../util/in-flight.js";
 import type { BotContext, BotDeps } from "../bot/context.js";
 import { createI18n } from "../bot/i18n.js";
 import { ChatEngine } from "../ai/chat-engine.js";
@@ -60,6 +61,7 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     settings: new ChatSettingsStore(store.keyv),
     pacer: new Pacer(),
     drafts: new DraftSupport(),
+    pictureDownloads: new InFlight<Uint8Array>(),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
     accessRefusals: new AccessRefusals(store.keyv, { now }),

@@ -7,6 +7,8 @@ import type { ChatCompletionMessageParam, ChatCompletionContentPart } from "open
 import type { BotContext } from "./context.js";
 import { admitFurtherCall, admitModelCall, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
+import { fetchPicture, PictureAllowance, pictureFailureText, pictureRef, type NewPicture } from "./pictures.js";
+import { replyMarkdown } from "./reply.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
 import { senderOf } from "./sender.js";
 import { historyKeyOf, targetOf } from "./target.js";
@@ -22,15 +24,13 @@ import { streamAnswer, type AnswerEvent, type StreamOutcome } from "../telegram/
 
 export interface Question {
   text: string;
-  /** Extra content for the new user message only (e.g. an image as a data URL); history keeps `turn` instead. */
-  parts?: ChatCompletionContentPart[];
-  /** Overrides the user turn stored in history (e.g. to carry image references). */
-  turn?: Partial<HistoryTurn>;
+  /** A picture this question is about: counted before admission, downloaded only once the call is admitted. */
+  picture?: NewPicture;
   model?: string;
   tools?: Tool[];
   toolChoice?: "auto" | "required";
-  /** Turns the history's image references into content parts (downloads by file_id); text-only when absent. */
-  resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
+  /** Earlier pictures in the history go along (downloaded again by file_id); text only when false. */
+  seesPictures?: boolean;
   /** The answer's own cancellation (e.g. a stop button); the bot's shutdown cancels it too. */
   signal?: AbortSignal;
 }
@@ -64,10 +64,11 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       content: q.text,
       at: Date.now(),
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
-      ...q.turn,
+      // A picture's tokens come from Telegram's sizes (at their most for a document not read yet), not its bytes.
+      ...(q.picture ? { images: [pictureRef(q.picture)] } : {}),
     };
     // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
-    const userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
+    let userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
     const system = settings.systemPrompt ?? config.systemPrompt;
     const systemTokens = messageTokens(system, encoding);
     const room = Math.min(
@@ -77,7 +78,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
-    const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
+    const seesImages = q.seesPictures === true && past.some((turn) => (turn.images?.length ?? 0) > 0);
     const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
 
     // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets,
@@ -87,13 +88,26 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     permit = await admitModelCall(ctx, estimate);
     if (!permit) return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
 
+    // Pictures only now that the call is admitted: this message's first, then the history's newest first, as many
+    // bytes as one request may carry (MAX_PICTURE_MB_PER_REQUEST); older ones that do not fit stay text.
+    const allowance = new PictureAllowance(config.pictureBytesPerRequest);
+    const newParts: ChatCompletionContentPart[] = [];
+    if (q.picture) {
+      const fetched = await fetchPicture(ctx, pictureRef(q.picture), allowance, signal);
+      if ("failure" in fetched) {
+        await replyMarkdown(ctx, pictureFailureText(ctx, fetched.failure));
+        return { text: "", messageIds: [], aborted: false, usage: [] };
+      }
+      newParts.push(fetched.part);
+      // A document's size is known now: history keeps what it really costs.
+      const images = [pictureRef(q.picture, fetched.info)];
+      userTurn = { ...userTurn, images, tokens: countTurnTokens({ ...userTurn, images }, encoding) };
+    }
+    const pastParts = seesImages ? await historyPictures(ctx, past, allowance, signal) : new Map<HistoryTurn, ChatCompletionContentPart[]>();
+
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
-    for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, signal));
-    messages.push(
-      q.parts && q.parts.length > 0
-        ? { role: "user", content: [{ type: "text", text: withName(userTurn) }, ...q.parts] }
-        : { role: "user", content: withName(userTurn) },
-    );
+    for (const turn of past) messages.push(toMessage(turn, pastParts.get(turn)));
+    messages.push(toMessage(userTurn, newParts));
 
     const usage: ModelUsage[] = [];
     /** The permit of the call that just ended, no longer this answer's to release. */
@@ -178,15 +192,32 @@ function withName(turn: HistoryTurn): string {
   return turn.name ? `${turn.name}: ${turn.content}` : turn.content;
 }
 
-async function toMessage(
-  turn: HistoryTurn,
-  resolveImages: Question["resolveImages"],
-  signal: AbortSignal,
-): Promise<ChatCompletionMessageParam> {
+function toMessage(turn: HistoryTurn, parts: ChatCompletionContentPart[] = []): ChatCompletionMessageParam {
   if (turn.role === "assistant") return { role: "assistant", content: turn.content };
-  if (turn.images?.length && resolveImages) {
-    const parts = await resolveImages(turn, signal).catch(() => [] as ChatCompletionContentPart[]);
-    if (parts.length > 0) return { role: "user", content: [{ type: "text", text: withName(turn) }, ...parts] };
-  }
+  if (parts.length > 0) return { role: "user", content: [{ type: "text", text: withName(turn) }, ...parts] };
   return { role: "user", content: withName(turn) };
+}
+
+/**
+ * The history's pictures as image parts, newest first while the request may still carry them; a picture that does
+ * not fit or can no longer be fetched is left out (its turn's text stays).
+ */
+async function historyPictures(
+  ctx: BotContext,
+  past: readonly HistoryTurn[],
+  allowance: PictureAllowance,
+  signal: AbortSignal,
+): Promise<Map<HistoryTurn, ChatCompletionContentPart[]>> {
+  const parts = new Map<HistoryTurn, ChatCompletionContentPart[]>();
+  for (const turn of [...past].reverse()) {
+    const images = turn.role === "user" ? (turn.images ?? []) : [];
+    const found: ChatCompletionContentPart[] = [];
+    for (const image of [...images].reverse()) {
+      const fetched = await fetchPicture(ctx, image, allowance, signal);
+      if ("part" in fetched) found.unshift(fetched.part);
+      else ctx.log.debug({ fileId: image.fileId, failure: fetched.failure }, "history picture left out");
+    }
+    if (found.length > 0) parts.set(turn, found);
+  }
+  return parts;
 }

@@ -6,6 +6,7 @@ import type { Api, Context } from "grammy";
 import type { I18n, I18nFlavor } from "@grammyjs/i18n";
 import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
+import type { InFlight } from "../util/in-flight.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { ImageGenerator } from "../ai/image-generator.js";
 import type { EncodingName } from "../ai/models.js";
@@ -40,6 +41,8 @@ export interface BotDeps {
   settings: ChatSettingsStore;
   pacer: Pacer;
   drafts: DraftSupport;
+  /** Users' pictures being downloaded, shared by the requests that need them at the same time (bot/pictures.ts). */
+  pictureDownloads: InFlight<Uint8Array>;
   i18n: I18n<BotContext>;
   /** Who was told they may not use the bot. */
   accessRefusals: AccessRefusals;
