@@ -1,13 +1,42 @@
-// `npm start` builds first when TypeScript is installed (a clone after `npm ci`); a production image has only the
-// built dist/ and no TypeScript, so there is nothing to do.
+// Builds only when dist/ is older than what it is built from. `npm ci` runs it once (the prepare script: a fresh
+// clone is built there), and `npm start` again (prestart) for a checkout whose sources changed since; otherwise it
+// costs a few milliseconds and no compiler, so a restart is not held up by TypeScript. A production image has dist/
+// and neither the sources nor TypeScript: nothing to do.
 import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const require = createRequire(import.meta.url);
-let tsc;
-try {
-  tsc = require.resolve("typescript/bin/tsc");
-} catch {
-  process.exit(0);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** Written by scripts/build.mjs when a build has finished, dated when it began. */
+const STAMP = join(ROOT, "dist", ".built");
+const INPUTS = ["tsconfig.json", "tsconfig.build.json", "package-lock.json", "scripts/build.mjs"];
+
+/** Newest modification time under `dir`, tests left out (they are not built). */
+function newest(dir) {
+  // A deleted or renamed file shows only in its folder's time.
+  let time = statSync(dir).mtimeMs;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) time = Math.max(time, newest(path));
+    else if (!entry.name.endsWith(".test.ts")) time = Math.max(time, statSync(path).mtimeMs);
+  }
+  return time;
 }
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { stdio: "inherit" });
+
+const mtime = (path) => (existsSync(path) ? statSync(path).mtimeMs : 0);
+
+const src = join(ROOT, "src");
+if (existsSync(src)) {
+  const built = mtime(STAMP);
+  const inputs = Math.max(newest(src), ...INPUTS.map((f) => mtime(join(ROOT, f))));
+  if (inputs > built) {
+    if (existsSync(join(ROOT, "node_modules", "typescript"))) {
+      process.stderr.write(built ? "dist/ is older than the sources: building…\n" : "building dist/…\n");
+      execFileSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { stdio: "inherit", cwd: ROOT });
+    } else if (!existsSync(join(ROOT, "dist", "main.js"))) {
+      process.stderr.write("Cannot start: dist/ is not built and TypeScript is not installed (run npm ci, then npm start)\n");
+      process.exit(1);
+    }
+  }
+}
