@@ -58,6 +58,12 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
+  // The model's token table is read while the store opens and Telegram answers (milliseconds: a built file), and
+  // awaited before the first update is taken; a failure before then must not surface as an unhandled rejection.
+  const encoding = encodingForModel(config.openai.model);
+  const tokenizerReady = loadEncoding(encoding);
+  tokenizerReady.catch(() => undefined);
+
   let prices: PriceTable | undefined;
   try {
     prices = config.modelPrices ? parsePriceOverrides(config.modelPrices) : undefined;
@@ -69,8 +75,6 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       throw new StartupError(`STORE_URL: ${err instanceof Error ? err.message : String(err)}`);
     },
   );
-  const encoding = encodingForModel(config.openai.model);
-  await loadEncoding(encoding);
 
   const shutdown = new AbortController();
   // Every answer in flight listens to it (hundreds at once under load): not a leak.
@@ -141,6 +145,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   }
   await registerCommands(bot, deps).catch((err: unknown) => log.warn({ err }, "setMyCommands failed"));
 
+  await tokenizerReady;
   let runner: RunnerHandle | undefined;
   let server: Server | undefined;
   if (config.mode === "polling") {

@@ -3,11 +3,13 @@
  * SIGTERM. Configuration problems end the process with one line naming the variable, without a stack trace.
  */
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
-import { startApp, StartupError } from "./app.js";
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  // The bot's modules (grammY, openai, the stores…) load only once the configuration is known to be good: a mistake
+  // is reported at once, without waiting for them.
+  const { startApp } = await import("./app.js");
   const app = await startApp(config);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
@@ -23,7 +25,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StartupError) {
+  // StartupError by name: app.js is not imported statically here (see main()).
+  if (err instanceof ConfigError || (err instanceof Error && err.name === "StartupError")) {
     process.stderr.write(`Cannot start: ${err.message}\n`);
   } else {
     process.stderr.write(`Cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
