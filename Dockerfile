@@ -22,5 +22,5 @@ COPY locales ./locales
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-# Same entry as a clone: npm start (prestart finds no sources here and goes straight on to dist/main.js).
+# Same entry as a clone: npm start (scripts/start.mjs finds no sources to rebuild here and runs dist/main.js).
 CMD ["npm", "start"]

@@ -1,6 +1,6 @@
 /**
  * Start-up and memory as an operator meets them: how long from `npm start` (and from the start script's own
- * `node … dist/main.js`) until the bot polls Telegram for the first time, how long until a bad configuration is reported, and how much memory the
+ * `node …` without npm) until the bot polls Telegram for the first time, how long until a bad configuration is reported, and how much memory the
  * idle bot holds. The flood section of bench/run.ts reports the peak while 60 chats stream.
  *
  *   npx tsx bench/startup.ts        (after `npm run build`; bench/run.ts builds first)
@@ -26,17 +26,18 @@ export const TARGETS = { startMs: 1500, configErrorMs: 1000, idleRssMb: 110, pea
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * What `npm start` runs once prestart is done: package.json's start script, `node [V8 flags] dist/main.js`. The
- * benchmarks start the bot process with exactly these arguments, so they measure what operators run.
+ * What `npm start` runs: package.json's start script, `node [V8 flags] <script>`. The benchmarks start the bot
+ * process with exactly these arguments, so they measure what operators run.
  */
 export function startCommand(): { args: string[]; label: string } {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } };
   const words = pkg.scripts.start.trim().split(/\s+/);
-  if (words[0] !== "node" || !words.at(-1)!.endsWith(".js")) throw new Error(`start script is not "node [flags] file.js": ${pkg.scripts.start}`);
-  return { args: words.slice(1).map((w) => (w.endsWith(".js") ? join(ROOT, w) : w)), label: pkg.scripts.start };
+  const isScript = (w: string) => /\.[cm]?js$/.test(w);
+  if (words[0] !== "node" || !isScript(words.at(-1)!)) throw new Error(`start script is not "node [flags] file.js": ${pkg.scripts.start}`);
+  return { args: words.slice(1).map((w) => (isScript(w) ? join(ROOT, w) : w)), label: pkg.scripts.start };
 }
 
-/** How the bot is started: as an operator does (`npm start`: npm, prestart, then the start script) or the process alone. */
+/** How the bot is started: as an operator does (`npm start`: npm, then the start script) or the start script alone. */
 export type Launch = "npm start" | "node";
 
 function launch(how: Launch, env: Record<string, string>, cwd: string): ChildProcess {
