@@ -1,6 +1,6 @@
 /**
  * One byte-pair encoding's vocabulary in a few flat typed arrays: every token's bytes back to back, where each token
- * starts, and an open-addressing hash table from bytes to rank. o200k_base takes about 5 MB this way, against
+ * starts, and an open-addressing hash table from bytes to rank. o200k_base takes 4.3 MB this way, against
  * some 70 MB for gpt-tokenizer's JavaScript module (200,000 strings, a Map over them and the module's source)
  * plus the byte-string Map the counter used to build beside it.
  *
@@ -284,7 +284,7 @@ function missing(err: unknown): boolean {
 export async function loadTable(name: EncodingName, dir: URL = TABLES_DIR): Promise<BpeTable> {
   assertEncodingName(name);
   try {
-    return BpeTable.deserialize(await readFile(tableFile(name, dir)));
+    if (LITTLE_ENDIAN) return BpeTable.deserialize(await readFile(tableFile(name, dir)));
   } catch (err) {
     if (!missing(err)) throw err;
   }
@@ -295,7 +295,7 @@ export async function loadTable(name: EncodingName, dir: URL = TABLES_DIR): Prom
 export function loadTableSync(name: EncodingName, dir: URL = TABLES_DIR): BpeTable {
   assertEncodingName(name);
   try {
-    return BpeTable.deserialize(readFileSync(tableFile(name, dir)));
+    if (LITTLE_ENDIAN) return BpeTable.deserialize(readFileSync(tableFile(name, dir)));
   } catch (err) {
     if (!missing(err)) throw err;
   }
@@ -304,8 +304,10 @@ export function loadTableSync(name: EncodingName, dir: URL = TABLES_DIR): BpeTab
 
 /** Writes every encoding's table file from gpt-tokenizer's data (scripts/build.mjs runs it after tsc). */
 export async function writeTableFiles(names: readonly EncodingName[] = ENCODING_NAMES, dir: URL = TABLES_DIR): Promise<URL[]> {
-  mkdirSync(dir, { recursive: true });
   const written: URL[] = [];
+  // The arrays are written as they lie in memory; a big-endian machine builds its tables in memory instead.
+  if (!LITTLE_ENDIAN) return written;
+  mkdirSync(dir, { recursive: true });
   for (const name of names) {
     assertEncodingName(name);
     const file = tableFile(name, dir);

@@ -2,7 +2,7 @@
  * Token counting, encoding and decoding for OpenAI's byte-pair encodings.
  *
  * Each encoding is a compact rank table (bpe-table.ts) that `npm run build` writes from gpt-tokenizer's data; reading
- * one takes milliseconds and about 5 MB for o200k_base. Only the encodings in use are loaded: the model's at
+ * one takes milliseconds and 4.3 MB for o200k_base. Only the encodings in use are loaded: the model's at
  * start-up, GPT-3's (r50k_base) when /tokens first compares with it. `await loadEncoding(name)` reads a table
  * without blocking; after that every function here is synchronous. A call for an encoding that was never loaded
  * still works: it reads the table synchronously (or, running from the TypeScript sources without a build, builds it
