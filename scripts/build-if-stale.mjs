@@ -26,8 +26,12 @@ function newest(dir) {
 
 const mtime = (path) => (existsSync(path) ? statSync(path).mtimeMs : 0);
 
-/** Runs scripts/build.mjs when dist/ is missing or older than the sources; exits with one line when it cannot. */
-export function buildIfStale() {
+/**
+ * Runs scripts/build.mjs when dist/ is missing or older than the sources. Without TypeScript (npm ci --omit=dev) it
+ * cannot: for `npm start` (`required`) with no dist/ at all that ends the process with one line; the prepare script
+ * goes on, so such an install still succeeds.
+ */
+export function buildIfStale({ required = false } = {}) {
   const src = join(ROOT, "src");
   if (!existsSync(src)) return;
   const built = mtime(STAMP);
@@ -36,7 +40,7 @@ export function buildIfStale() {
   if (existsSync(join(ROOT, "node_modules", "typescript"))) {
     process.stderr.write(built ? "dist/ is older than the sources: building…\n" : "building dist/…\n");
     execFileSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { stdio: "inherit", cwd: ROOT });
-  } else if (!existsSync(join(ROOT, "dist", "main.js"))) {
+  } else if (required && !existsSync(join(ROOT, "dist", "main.js"))) {
     process.stderr.write("Cannot start: dist/ is not built and TypeScript is not installed (run npm ci, then npm start)\n");
     process.exit(1);
   }

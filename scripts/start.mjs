@@ -2,5 +2,5 @@
 // in this same process: one Node start-up, not one for a check and another for the bot.
 import { buildIfStale } from "./build-if-stale.mjs";
 
-buildIfStale();
+buildIfStale({ required: true });
 await import("../dist/main.js");
