@@ -63,7 +63,7 @@ async function startBot(telegram: BotApiServer, openai: OpenAIServer, dir: strin
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((r) => child.on("exit", () => r()));
   // Ready when it polls for updates.
   const deadline = Date.now() + 30_000;
@@ -126,7 +126,8 @@ async function withBot<T>(run: (rig: Rig) => Promise<T>, prepare?: (openai: Open
 /** The chat a request belongs to: the bench writes "chat <id>:" into each question. */
 function chatOf(body: ChatRequestBody): number {
   const last = body.messages.at(-1);
-  return Number(/chat (-?\d+):/.exec(String(last?.content ?? ""))?.[1] ?? NaN);
+  const content = last?.content ?? "";
+  return Number(/chat (-?\d+):/.exec(typeof content === "string" ? content : JSON.stringify(content))?.[1] ?? NaN);
 }
 
 /** The last 30 characters of a text, ignoring Markdown marks and whitespace. */
@@ -234,7 +235,7 @@ async function oneAnswer(
     .slice(from)
     .find((c) => Number(c.params.chat_id) === chat && c.status === 200 && ["sendMessageDraft", "sendMessage"].includes(c.method))!;
   // A call's `at` is its arrival; the bot knows it landed one round trip (the simulated latency) later.
-  return { firstToken: t.firstToken!, lastToken: t.lastToken!, firstVisible: firstCall.at + RTT_MS, finalVisible: finalCall!.at + RTT_MS };
+  return { firstToken: t.firstToken!, lastToken: t.lastToken!, firstVisible: firstCall.at + RTT_MS, finalVisible: finalCall.at + RTT_MS };
 }
 
 async function floodControl(): Promise<string[]> {
@@ -362,7 +363,7 @@ async function historyCost(): Promise<string[]> {
 
 async function tokenizer(): Promise<string[]> {
   const mod = await import("./tokenizer.js");
-  const results = await mod.runTokenizerBench({ runs: 3 });
+  const results = mod.runTokenizerBench({ runs: 3 });
   const check = mod.checkTokenizerTargets(results);
   return ["Token counting (o200k_base, ~1 MB mixed English and Chinese)", ...mod.formatTokenizerTable(results).split("\n").map((l) => `  ${l}`), ...check.lines.map((l) => `  ${l}`)];
 }
@@ -391,6 +392,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["history", historyCost],
   ["tokenizer", tokenizer],
   ["pictures", pictures],
+  ["markdown", async () => (await import("./markdown.js")).markdownBench()],
 ];
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue;

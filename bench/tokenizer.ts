@@ -173,7 +173,7 @@ function measurePair(a: Contender, b: Contender, text: string, warmup: string, r
   }
 }
 
-export async function runTokenizerBench(opts: { bytes?: number; runs?: number } = {}): Promise<Result[]> {
+export function runTokenizerBench(opts: { bytes?: number; runs?: number } = {}): Result[] {
   const text = buildBenchText(opts.bytes ?? 1_000_000);
   const warmup = buildBenchText(200_000, 7);
   const runs = opts.runs ?? 5;
@@ -278,7 +278,7 @@ export function formatTokenizerTable(results: Result[]): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const results = await runTokenizerBench();
+  const results = runTokenizerBench();
   console.log(`Token counting, o200k_base, ${(results[0]!.bytes / 1e6).toFixed(2)} MB mixed English/Chinese, best and median of 5 runs`);
   console.log(formatTokenizerTable(results));
   const { ok, lines } = checkTokenizerTargets(results);

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_EXTRA_MODELS, loadConfig } from "./config.js";
 
@@ -33,5 +34,42 @@ describe("limits and group settings in the configuration", () => {
     expect(() => loadConfig({ ...base, RATE_LIMIT_MAX_CALLS: "-1" })).toThrow(new ConfigError("RATE_LIMIT_MAX_CALLS must be 0 or more"));
     expect(() => loadConfig({ ...base, DAILY_COST_LIMIT_PER_USER_USD: "lots" })).toThrow(/^DAILY_COST_LIMIT_PER_USER_USD /);
     expect(() => loadConfig({ ...base, SYSTEM_PROMPT_MAX_TOKENS: "0" })).toThrow(/^SYSTEM_PROMPT_MAX_TOKENS /);
+  });
+});
+
+describe("rules inside the schema", () => {
+  it("reads BOT_MODE as polling, or a webhook with its URL, secret and port", () => {
+    expect(loadConfig(base).ingress).toEqual({ mode: "polling" });
+    expect(loadConfig({ ...base, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example/hook", WEBHOOK_SECRET: "s3cret", PORT: "9000" }).ingress).toEqual({
+      mode: "webhook",
+      url: "https://bot.example/hook",
+      secret: "s3cret",
+      port: 9000,
+    });
+    expect(() => loadConfig({ ...base, BOT_MODE: "webhook" })).toThrow(new ConfigError("WEBHOOK_URL is missing (required when BOT_MODE=webhook)"));
+    expect(() => loadConfig({ ...base, BOT_MODE: "push" })).toThrow(new ConfigError("BOT_MODE must be polling or webhook"));
+  });
+
+  it("parses MODEL_PRICES, and names it in one line when it is bad", () => {
+    expect(loadConfig(base).modelPrices).toBeUndefined();
+    expect(loadConfig({ ...base, MODEL_PRICES: '{"My-Model":{"input":1,"output":2}}' }).modelPrices).toEqual({ "my-model": { input: 1, output: 2 } });
+    expect(() => loadConfig({ ...base, MODEL_PRICES: "{oops" })).toThrow(new ConfigError("MODEL_PRICES Price overrides are not valid JSON."));
+    expect(() => loadConfig({ ...base, MODEL_PRICES: '{"gpt-4o":{"input":-1,"output":1}}' })).toThrow(/^MODEL_PRICES Invalid price overrides: gpt-4o\.input: /);
+  });
+
+  it("parses STORE_URL once, and names it in one line without credentials when it is bad", () => {
+    expect(loadConfig(base).store).toEqual({ kind: "sqlite", file: resolve("data/bot.sqlite") });
+    expect(loadConfig({ ...base, STORE_URL: "redis://127.0.0.1:6379" }).store).toEqual({ kind: "redis", url: "redis://127.0.0.1:6379" });
+    expect(loadConfig({ ...base, STORE_URL: "memory://" }).store).toEqual({ kind: "memory" });
+    let message = "";
+    try {
+      loadConfig({ ...base, STORE_URL: "mongodb://user:hunter2@db.example/bot" });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^STORE_URL "mongodb:\/\/\*\*\*@db\.example\/bot" has an unknown scheme "mongodb:\/\/"; expected sqlite:\/\/path, /);
+    expect(message).not.toContain("hunter2");
+    expect(() => loadConfig({ ...base, STORE_URL: "sqlite://" })).toThrow(/^STORE_URL "sqlite:\/\/" has no file path; /);
   });
 });

@@ -1,5 +1,14 @@
+/**
+ * The configuration: one zod schema over the environment (keys are the variable names) whose last step builds the
+ * nested Config the app uses; Config is its output type. Rules across variables (webhook mode needs WEBHOOK_URL)
+ * and the parsing of MODEL_PRICES and STORE_URL happen inside the schema, so a bad value stops start-up with one
+ * line naming the variable. A new variable is written here once (plus README.md and .env.example, which a test
+ * checks).
+ */
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { parsePriceOverrides } from "./ai/pricing.js";
+import { parseStoreUrl, StoreConfigError } from "./storage/store-url.js";
 
 /** A configuration problem, reported as one line naming the variable (no stack trace). */
 export class ConfigError extends Error {
@@ -62,8 +71,14 @@ export const envSchema = z.object({
       .string()
       .trim()
       .default("sqlite://./data/bot.sqlite")
-      .refine((s) => /^(sqlite|redis|rediss|postgres|postgresql|memory):\/\//.test(s), {
-        message: "must start with sqlite://, redis://, rediss://, postgres:// or memory://",
+      .transform((url, ctx) => {
+        try {
+          return parseStoreUrl(url);
+        } catch (err) {
+          if (!(err instanceof StoreConfigError)) throw err;
+          ctx.addIssue({ code: "custom", message: err.problem });
+          return z.NEVER;
+        }
       }),
   ),
   IPFS_API_URL: optionalUrl(),
@@ -94,7 +109,15 @@ export const envSchema = z.object({
   MODEL_IDLE_TIMEOUT_SECONDS: positiveInt(60),
   SYSTEM_PROMPT: optionalString,
   /** JSON price overrides, e.g. {"gpt-4.1-mini":{"input":0.4,"output":1.6}} (USD per 1M tokens). */
-  MODEL_PRICES: optionalString,
+  MODEL_PRICES: optionalString.transform((json, ctx) => {
+    if (json === undefined) return undefined;
+    try {
+      return parsePriceOverrides(json);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  }),
   /** Models admins may pick in /settings (comma-separated); the configured model is always one of them. */
   ALLOWED_MODELS: modelList,
   /** Longest system prompt /system accepts, in tokens of the chat model's encoding. */
@@ -116,43 +139,6 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config {
-  telegram: { token: string; apiRoot: string };
-  openai: {
-    apiKey: string;
-    baseURL: string | undefined;
-    model: string;
-    visionModel: string;
-    imageModel: string;
-    idleTimeoutMs: number;
-    maxAnswerTokens: number;
-  };
-  storeUrl: string;
-  ipfs: { apiUrl: string | undefined; gatewayUrl: string };
-  weather: { weatherApiUrl: string; geocodingApiUrl: string };
-  mode: "polling" | "webhook";
-  webhook: { url: string | undefined; secret: string | undefined; port: number };
-  access: { allowedUserIds: number[]; allowedChatIds: number[]; ownerIds: number[] };
-  logLevel: Env["LOG_LEVEL"];
-  historyTokenBudget: number;
-  systemPrompt: string;
-  /** Raw MODEL_PRICES JSON; parsed (and validated) at start-up. */
-  modelPrices: string | undefined;
-  /** Models /settings offers; the first is the configured OPENAI_MODEL. */
-  allowedModels: string[];
-  systemPromptMaxTokens: number;
-  adminCacheMs: number;
-  /** Model calls per user: at most maxCalls in any windowMs; maxCalls 0 is no limit. */
-  rateLimit: { windowMs: number; maxCalls: number };
-  /** Daily (UTC) limits; undefined is no limit. Tokens are prompt + completion. */
-  budgets: {
-    userTokens: number | undefined;
-    chatTokens: number | undefined;
-    userCostUsd: number | undefined;
-    chatCostUsd: number | undefined;
-  };
-}
-
 /** When ALLOWED_MODELS is not set: the configured model plus a couple of common OpenAI chat models. */
 export const DEFAULT_EXTRA_MODELS = ["gpt-4.1-mini", "gpt-4.1", "gpt-5-mini"];
 
@@ -160,20 +146,16 @@ export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant in a Telegram chat. Answer in the language of the question. " +
   "Be concise unless asked for detail. Use Markdown for formatting when it helps.";
 
-/** Parses the environment into a Config, or throws one ConfigError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const name = String(issue.path[0] ?? "environment");
-    const present = env[name] !== undefined && env[name] !== "";
-    const message = !present && issue.code === "invalid_type" ? "is missing" : issue.message;
-    throw new ConfigError(`${name} ${message}`);
-  }
-  const e = parsed.data;
+/** The environment, checked, as the nested configuration the app uses. */
+const configSchema = envSchema.transform((e, ctx) => {
   if (e.BOT_MODE === "webhook" && !e.WEBHOOK_URL) {
-    throw new ConfigError("WEBHOOK_URL is missing (required when BOT_MODE=webhook)");
+    ctx.addIssue({ code: "custom", path: ["WEBHOOK_URL"], message: "is missing (required when BOT_MODE=webhook)" });
+    return z.NEVER;
   }
+  const ingress =
+    e.BOT_MODE === "webhook" && e.WEBHOOK_URL
+      ? { mode: "webhook" as const, url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, port: e.PORT }
+      : { mode: "polling" as const };
   return {
     telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, "") },
     openai: {
@@ -183,22 +165,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       visionModel: e.OPENAI_VISION_MODEL ?? e.OPENAI_MODEL,
       imageModel: e.OPENAI_IMAGE_MODEL,
       idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_SECONDS * 1000,
+      /** Upper bound for one answer's completion tokens. */
       maxAnswerTokens: e.MAX_ANSWER_TOKENS,
     },
-    storeUrl: e.STORE_URL,
+    /** Where history, usage and settings live (STORE_URL, parsed). */
+    store: e.STORE_URL,
     ipfs: { apiUrl: e.IPFS_API_URL, gatewayUrl: e.IPFS_GATEWAY_URL },
     weather: { weatherApiUrl: e.WEATHER_API_URL, geocodingApiUrl: e.GEOCODING_API_URL },
-    mode: e.BOT_MODE,
-    webhook: { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, port: e.PORT },
+    /** How updates arrive (BOT_MODE): long polling, or a webhook with its URL, secret and port. */
+    ingress,
     access: { allowedUserIds: e.ALLOWED_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ownerIds: e.BOT_OWNER_IDS },
     logLevel: e.LOG_LEVEL,
+    /** Tokens of past turns kept per chat. */
     historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+    /** Price overrides (MODEL_PRICES, parsed) on top of the built-in table. */
     modelPrices: e.MODEL_PRICES,
+    /** Models /settings offers; the first is the configured OPENAI_MODEL. */
     allowedModels: [...new Set([e.OPENAI_MODEL, ...(e.ALLOWED_MODELS.length > 0 ? e.ALLOWED_MODELS : DEFAULT_EXTRA_MODELS)])],
     systemPromptMaxTokens: e.SYSTEM_PROMPT_MAX_TOKENS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
+    /** Model calls per user: at most maxCalls in any windowMs; maxCalls 0 is no limit. */
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, maxCalls: e.RATE_LIMIT_MAX_CALLS },
+    /** Daily (UTC) limits; undefined is no limit. Tokens are prompt + completion. */
     budgets: {
       userTokens: e.DAILY_TOKEN_LIMIT_PER_USER || undefined,
       chatTokens: e.DAILY_TOKEN_LIMIT_PER_CHAT || undefined,
@@ -206,6 +195,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       chatCostUsd: e.DAILY_COST_LIMIT_PER_CHAT_USD || undefined,
     },
   };
+});
+
+/** The bot's configuration: what the schema makes of the environment. */
+export type Config = z.output<typeof configSchema>;
+
+/** Parses the environment into a Config, or throws one ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const name = String(issue.path[0] ?? "environment");
+  const present = env[name] !== undefined && env[name] !== "";
+  const message = !present && issue.code === "invalid_type" ? "is missing" : issue.message;
+  throw new ConfigError(`${name} ${message}`);
 }
 
 /** Reads `.env` from the working directory if present; variables already set win (Node's own loader). */

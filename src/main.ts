@@ -3,6 +3,7 @@
  * SIGTERM. Configuration problems end the process with one line naming the variable, without a stack trace.
  */
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
+import { StartupError } from "./app/startup-error.js";
 
 async function main(): Promise<void> {
   loadDotEnv();
@@ -25,8 +26,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // StartupError by name: app.js is not imported statically here (see main()).
-  if (err instanceof ConfigError || (err instanceof Error && err.name === "StartupError")) {
+  if (err instanceof ConfigError || err instanceof StartupError) {
     process.stderr.write(`Cannot start: ${err.message}\n`);
   } else {
     process.stderr.write(`Cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

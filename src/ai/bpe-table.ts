@@ -210,7 +210,7 @@ export class BpeTable {
   static fromSource(name: string, source: BpeSource): BpeTable {
     const decoder = source.bytePairRankDecoder;
     const size = decoder.length;
-    const encoded: Array<Uint8Array | undefined> = new Array(size);
+    const encoded: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(size);
     let bytesLength = 0;
     let count = 0;
     for (let rank = 0; rank < size; rank++) {

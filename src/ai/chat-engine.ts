@@ -9,7 +9,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionToolChoiceOption,
 } from "openai/resources/chat/completions";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../util/logger.js";
 import { APIError } from "openai";
 import { ModelError, toModelError } from "./errors.js";
 import { ToolCallAccumulator } from "./tool-calls.js";

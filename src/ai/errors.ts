@@ -17,7 +17,6 @@ export type ModelErrorKind =
   | "refused" // content policy
   | "bad_request" // 400/404/422: the request itself (e.g. an unknown model)
   | "length" // the answer reached its token limit
-  | "limited" // a rate limit or budget of ours stopped a further call (the message is the user's note)
   | "aborted"; // we cancelled it (shutdown, stop button)
 
 export class ModelError extends Error {
@@ -42,7 +41,8 @@ export function toModelError(err: unknown, context: { timedOut?: boolean; aborte
   if (err instanceof APIConnectionTimeoutError) return new ModelError("timeout", "the model request timed out", undefined, { cause: err });
   if (err instanceof APIConnectionError) return new ModelError("connection", "cannot reach the model server", undefined, { cause: err });
   if (err instanceof APIError) {
-    const status = err.status;
+    // instanceof narrows to APIError<any>: the SDK's own declaration says what status is.
+    const status = (err as APIError).status;
     const code = typeof err.code === "string" ? err.code : "";
     const message = `model server answered ${status ?? "an error"}${code ? ` (${code})` : ""}`;
     if (status === 401 || status === 403) return new ModelError("auth", message, status, { cause: err });

@@ -45,3 +45,10 @@ export function imageInfo(bytes: Uint8Array): ImageInfo | null {
 export function toDataUrl(bytes: Uint8Array, mime: ImageMime): string {
   return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64")}`;
 }
+
+const EXTENSIONS: Record<ImageMime, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };
+
+/** The usual file name extension of an image format ("png", "jpg", …). */
+export function fileExtension(mime: ImageMime): string {
+  return EXTENSIONS[mime];
+}

@@ -118,12 +118,19 @@ describe("parsePriceOverrides", () => {
 describe("formatUsd", () => {
   it("shows small amounts to four decimals and larger ones to cents", () => {
     expect(formatUsd(0.0012)).toBe("$0.0012");
-    expect(formatUsd(0.00004)).toBe("<$0.0001");
     expect(formatUsd(0)).toBe("$0.00");
     expect(formatUsd(0.5)).toBe("$0.50");
     expect(formatUsd(0.042)).toBe("$0.042");
     expect(formatUsd(12.345)).toBe("$12.35");
     expect(formatUsd(1234.5)).toBe("$1,234.50");
     expect(formatUsd(Number.NaN)).toBe("$?");
+    expect(formatUsd(-0.5)).toBe("-$0.50");
+  });
+
+  it("keeps two significant digits for fractions of a hundredth of a cent", () => {
+    expect(formatUsd(0.0000072)).toBe("$0.0000072");
+    expect(formatUsd(0.000034)).toBe("$0.000034");
+    expect(formatUsd(0.000012)).toBe("$0.000012");
+    expect(formatUsd(0.00004)).toBe("$0.000040");
   });
 });

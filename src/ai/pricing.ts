@@ -199,12 +199,16 @@ export function parsePriceOverrides(json: string): PriceTable {
   return Object.fromEntries(Object.entries(result.data).map(([model, price]) => [model.trim().toLowerCase(), price]));
 }
 
-/** "$0.0012", "<$0.0001", "$0.50", "$12.34", "$1,234.50". */
+/**
+ * The one way the bot shows money (/usage, budgets, refusals, /tokens): "$0.00", "$0.0000072" and "$0.000034"
+ * (fractions of a hundredth of a cent keep two significant digits: one message costs that little), "$0.0012",
+ * "$0.042", "$0.50", "$12.35", "$1,234.50".
+ */
 export function formatUsd(n: number): string {
   if (!Number.isFinite(n)) return "$?";
   if (n < 0) return `-${formatUsd(-n)}`;
   if (n === 0) return "$0.00";
-  if (n < 0.0001) return "<$0.0001";
+  if (n < 0.0001) return `$${n.toFixed(Math.min(20, 1 - Math.floor(Math.log10(n))))}`;
   if (n < 1) {
     // Four decimals at most, two at least: $0.0012, $0.012, $0.50.
     const text = n.toFixed(4).replace(/0{1,2}$/, "");

@@ -40,7 +40,7 @@ describe("ToolCallAccumulator", () => {
     for (const chunk of threeParallelCalls()) acc.add(chunk);
     expect(acc.size).toBe(3);
     expect(acc.calls()).toEqual(expected);
-    for (const call of acc.calls()) expect(() => JSON.parse(call.arguments)).not.toThrow();
+    for (const call of acc.calls()) expect(() => JSON.parse(call.arguments) as unknown).not.toThrow();
   });
 
   it("assembles calls whose fragments interleave, several per chunk", () => {

@@ -24,11 +24,27 @@ export function addressedQuestion(ctx: BotContext): string | undefined {
   return undefined;
 }
 
-export function isReplyToBot(msg: Message, botId: number): boolean {
+/** A message meant for the bot: anything in a private chat; in groups a command for it, a mention or a reply. */
+export function isAddressedToBot(ctx: BotContext): boolean {
+  const msg = ctx.message;
+  if (!msg || !ctx.chat) return false;
+  if (ctx.chat.type === "private") return true;
+  if (isCommandForMe(msg.text ?? msg.caption, msg.entities ?? msg.caption_entities, ctx.me.username)) return true;
+  return addressedQuestion(ctx) !== undefined;
+}
+
+/**
+ * The message this one replies to, if any. In forum topics every message "replies" to the topic's service message:
+ * that is not a reply to anything, so it is left out.
+ */
+export function repliedTo(msg: Message): Message | undefined {
   const reply = msg.reply_to_message;
-  // In forum topics every message "replies" to the topic's service message; that is not a reply to the bot.
-  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return false;
-  return reply.from?.id === botId;
+  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return undefined;
+  return reply;
+}
+
+function isReplyToBot(msg: Message, botId: number): boolean {
+  return repliedTo(msg)?.from?.id === botId;
 }
 
 function startsWithCommand(entities: MessageEntity[]): boolean {
@@ -39,4 +55,11 @@ function isMentionOf(e: MessageEntity, text: string, username: string, id: numbe
   if (e.type === "mention") return text.slice(e.offset + 1, e.offset + e.length).toLowerCase() === username.toLowerCase();
   if (e.type === "text_mention") return e.user.id === id;
   return false;
+}
+
+function isCommandForMe(text: string | undefined, entities: MessageEntity[] | undefined, username: string): boolean {
+  const command = entities?.find((e) => e.type === "bot_command" && e.offset === 0);
+  if (!command || text === undefined) return false;
+  const at = text.slice(0, command.length).split("@")[1];
+  return at === undefined || at.toLowerCase() === username.toLowerCase();
 }

@@ -2,18 +2,22 @@
  * Answering a question: history in, model out, streamed into the chat, history updated. Questions, photos and
  * tool-backed commands all come through here, so they share limits, notes and memory.
  */
+import { anySignal } from "any-signal";
 import type { ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
 import type { BotContext } from "./context.js";
-import type { ChatEvent } from "../ai/chat-engine.js";
-import { ModelError, type ModelErrorKind } from "../ai/errors.js";
+import { admitModelCall, assertModelCallAllowed, refusalText } from "./admission.js";
+import { modelErrorNoteKey } from "./model-error-notes.js";
+import { recordUsage, type ModelUsage } from "./record-usage.js";
+import { historyKeyOf, targetOf } from "./target.js";
+import { ModelError } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
+import { countTurnTokens } from "../ai/turn-tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
-import { estimateCost } from "../ai/pricing.js";
-import { admitModelCall, checkModelCall, refusalText } from "./limits.js";
-import type { ChatSettings } from "../storage/settings.js";
-import { HistoryStore, countTurnTokens, historyKey, type HistoryTurn } from "../storage/history.js";
-import { streamAnswer, type AnswerEvent, type StreamOutcome, type StreamTarget } from "../telegram/answer-stream.js";
+import { LimitRefusalError } from "../services/limits.js";
+import { chosenModel } from "../services/models.js";
+import { HistoryStore, type HistoryTurn } from "../storage/history.js";
+import { streamAnswer, type AnswerEvent, type StreamOutcome } from "../telegram/answer-stream.js";
 
 export interface Question {
   text: string;
@@ -26,84 +30,28 @@ export interface Question {
   toolChoice?: "auto" | "required";
   /** Turns the history's image references into content parts (downloads by file_id); text-only when absent. */
   resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
+  /** The answer's own cancellation (e.g. a stop button); the bot's shutdown cancels it too. */
+  signal?: AbortSignal;
 }
 
 export interface AnswerResult extends StreamOutcome {
-  usage: Extract<ChatEvent, { type: "usage" }>[];
+  usage: ModelUsage[];
   /** True when a rate limit or budget refused the call (the user was told; nothing was spent). */
   limited?: boolean;
-}
-
-const ERROR_KEYS: Record<ModelErrorKind, string> = {
-  auth: "error-auth",
-  quota: "error-quota",
-  rate_limit: "error-rate-limit",
-  server: "error-server",
-  timeout: "error-timeout",
-  interrupted: "error-interrupted",
-  connection: "error-connection",
-  refused: "error-refused",
-  bad_request: "error-bad-request",
-  length: "answer-length",
-  limited: "error-unexpected", // never looked up: a "limited" error carries its own translated note
-  aborted: "error-aborted",
-};
-
-export function errorNoteKey(err: unknown): string {
-  return err instanceof ModelError ? ERROR_KEYS[err.kind] : "error-unexpected";
-}
-
-/** Where an answer to this update belongs: the chat, its forum topic, and the message it replies to. */
-export function targetOf(ctx: BotContext): StreamTarget {
-  const chat = ctx.chat!;
-  const msg = ctx.msg;
-  return {
-    chatId: chat.id,
-    chatType: chat.type,
-    threadId: msg?.is_topic_message ? msg.message_thread_id : undefined,
-    replyToMessageId: msg?.message_id,
-  };
-}
-
-/** The history this update belongs to: the chat (or forum topic), or the member's own in per-user groups. */
-export function historyKeyOf(ctx: BotContext, settings: ChatSettings): string {
-  const target = targetOf(ctx);
-  const perUser = settings.historyMode === "per-user" && target.chatType !== "private";
-  return historyKey(target.chatId, target.threadId, perUser ? ctx.from?.id : undefined);
-}
-
-/** Records what one answer's model calls used, for /usage and budgets; never fails the answer. */
-export async function recordUsage(
-  ctx: BotContext,
-  usage: Array<{ model: string; promptTokens: number; completionTokens: number; cachedTokens: number; images?: number }>,
-): Promise<void> {
-  const { deps } = ctx;
-  for (const u of usage) {
-    const costUsd = estimateCost(
-      { model: u.model, promptTokens: u.promptTokens, cachedTokens: u.cachedTokens, completionTokens: u.completionTokens, images: u.images },
-      deps.prices,
-    );
-    await deps.usage
-      .record({ userId: ctx.from?.id, chatId: ctx.chat!.id, ...u, costUsd })
-      .catch((err: unknown) => ctx.log.warn({ err }, "usage not recorded"));
-  }
 }
 
 export async function answerQuestion(ctx: BotContext, q: Question): Promise<AnswerResult> {
   const { deps } = ctx;
   const { config, encoding } = deps;
-  const settings = { ...(await ctx.chatSettings()) };
+  const settings = await ctx.chatSettings();
   // A model the operator no longer allows (ALLOWED_MODELS changed since /settings) falls back to the configured one.
-  if (settings.model && !config.allowedModels.includes(settings.model)) delete settings.model;
-  const model = q.model ?? settings.model ?? config.openai.model;
+  const chosen = chosenModel(config, settings);
+  const model = q.model ?? chosen ?? config.openai.model;
   const target = targetOf(ctx);
   const key = historyKeyOf(ctx, settings);
   const group = target.chatType !== "private";
-
-  const controller = new AbortController();
-  const onShutdown = () => controller.abort(deps.shutdown.reason);
-  if (deps.shutdown.aborted) onShutdown();
-  else deps.shutdown.addEventListener("abort", onShutdown, { once: true });
+  // The one signal of this answer: its own cancellation or the bot's shutdown, whichever comes first.
+  const signal = anySignal([deps.shutdown, q.signal]);
 
   try {
     const turn = {
@@ -125,23 +73,24 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
     const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
-    const callModel = q.model ?? settings.model ?? (seesImages ? config.openai.visionModel : model);
+    const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
 
     // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets.
     const promptTokens = systemTokens + past.reduce((n, turn) => n + turn.tokens, 0) + userTurn.tokens + REPLY_PRIMING_TOKENS;
-    if (!(await admitModelCall(ctx, { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens }))) {
+    const estimate = { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens };
+    if (!(await admitModelCall(ctx, estimate))) {
       return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
     }
 
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
-    for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, controller.signal));
+    for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, signal));
     messages.push(
       q.parts && q.parts.length > 0
         ? { role: "user", content: [{ type: "text", text: withName(userTurn) }, ...q.parts] }
         : { role: "user", content: withName(userTurn) },
     );
 
-    const usage: AnswerResult["usage"] = [];
+    const usage: ModelUsage[] = [];
     // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store);
     // the budget check before a tool round waits for it, so that round sees what this answer has spent so far.
     let usageWritten = Promise.resolve();
@@ -151,7 +100,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         model: callModel,
         messages,
         maxTokens: config.openai.maxAnswerTokens,
-        signal: controller.signal,
+        signal,
         tools: q.tools,
         toolChoice: q.toolChoice,
         // The chat's language (/settings) wins, as for every other text the bot writes (tool statuses, place names).
@@ -160,16 +109,15 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         // Every further model call of a tool loop is held to the same limits as the first.
         beforeCall: async () => {
           await usageWritten;
-          const refusal = await checkModelCall(ctx, { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens });
-          if (refusal) throw new ModelError("limited", refusalText(ctx, refusal));
+          await assertModelCallAllowed(ctx, estimate);
         },
       })) {
         if (event.type === "text" || event.type === "status") yield event;
         else if (event.type === "usage") {
-          usage.push(event);
-          usageWritten = usageWritten.then(() => recordUsage(ctx, [event]));
-        }
-        else if (event.type === "finish" && event.reason === "length") {
+          const { type: _, ...used } = event;
+          usage.push(used);
+          usageWritten = usageWritten.then(() => recordUsage(ctx, [used]));
+        } else if (event.type === "finish" && event.reason === "length") {
           throw new ModelError("length", "the answer reached its token limit");
         }
       }
@@ -180,13 +128,15 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       target,
       events,
       {
-        signal: controller.signal,
-        errorNote: (err) => (err instanceof ModelError && err.kind === "limited" ? err.message : ctx.t(errorNoteKey(err))),
+        signal,
+        errorNote: (err) => (err instanceof LimitRefusalError ? refusalText(ctx, err.refusal) : ctx.t(modelErrorNoteKey(err))),
         abortNote: ctx.t("error-aborted"),
       },
     );
     await usageWritten;
-    if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
+    if (outcome.error instanceof LimitRefusalError) {
+      ctx.log.info({ refusal: outcome.error.refusal, userId: ctx.from?.id }, "model call refused by a limit");
+    } else if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
       ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
     }
     // The question and whatever answer arrived are kept; a failed call with no answer leaves history untouched,
@@ -202,7 +152,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     }
     return { ...outcome, usage };
   } finally {
-    deps.shutdown.removeEventListener("abort", onShutdown);
+    signal.clear();
   }
 }
 

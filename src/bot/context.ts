@@ -1,44 +1,51 @@
+/**
+ * The context every handler gets: grammY's, the i18n flavor (ctx.t), and the bot's own few extras. BotDeps is built
+ * once by the composition root (src/app.ts) and shared by every update.
+ */
 import type { Api, Context } from "grammy";
 import type { I18n, I18nFlavor } from "@grammyjs/i18n";
-import type OpenAI from "openai";
 import type { Config } from "../config.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../util/logger.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
-import type { HistoryStore } from "../storage/history.js";
-import type { Store } from "../storage/store.js";
-import type { Pacer } from "../telegram/pacer.js";
-import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { ImageGenerator } from "../ai/image-generator.js";
 import type { EncodingName } from "../ai/models.js";
-import type { PriceTable } from "../ai/pricing.js";
 import type { WeatherClient } from "../ai/tools/weather.js";
 import type { IpfsPinner } from "../ipfs/pin.js";
+import type { HistoryStore } from "../storage/history.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
-import type { AccessControl } from "./access.js";
+import type { Pacer } from "../telegram/pacer.js";
+import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { AccessRefusals } from "../services/access.js";
+import type { AdminCache } from "../services/admins.js";
+import type { ModelCallLimits } from "../services/limits.js";
 
-/** Everything a feature needs, built once in main.ts and injected into every context. */
+/** Everything a feature needs, built once in src/app.ts and injected into every context. */
 export interface BotDeps {
   config: Config;
   log: Logger;
-  openai: OpenAI;
+  /** The clock of usage days, rate limits, budgets and the admin cache (tests move it instead of waiting). */
+  now: () => Date;
+  /** Aborts every answer in flight when the bot shuts down. */
+  shutdown: AbortSignal;
   engine: ChatEngine;
-  store: Store;
+  images: ImageGenerator;
+  /** Encoding of the chat model, loaded at start-up so counting is synchronous afterwards. */
+  encoding: EncodingName;
   history: HistoryStore;
+  /** What every user and chat spends. */
+  usage: UsageStore;
+  /** Per-chat settings (system prompt, model, history mode, language). */
+  settings: ChatSettingsStore;
   pacer: Pacer;
   drafts: DraftSupport;
   i18n: I18n<BotContext>;
-  /** Aborts every answer in flight when the bot shuts down. */
-  shutdown: AbortSignal;
-  /** Encoding of the chat model, loaded at start-up so counting is synchronous afterwards. */
-  encoding: EncodingName;
-  /** What every user and chat spends. */
-  usage: UsageStore;
-  /** Price overrides from the configuration (on top of the built-in table). */
-  prices: PriceTable | undefined;
-  /** Per-chat settings (system prompt, model, history mode, language). */
-  settings: ChatSettingsStore;
-  /** Admin checks (cached), the per-user rate limiter, "told once" marks, and the clock for limits and budgets. */
-  access: AccessControl;
+  /** Who was told they may not use the bot. */
+  accessRefusals: AccessRefusals;
+  /** Group admin checks (getChatMember, cached). */
+  admins: AdminCache;
+  /** Rate limit and daily budgets, checked before every model call. */
+  limits: ModelCallLimits;
   weather: WeatherClient;
   /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
   ipfs: IpfsPinner | undefined;
@@ -50,6 +57,7 @@ export interface BotExtras {
   /** Changes this chat's settings (see ChatSettingsStore.update) and what chatSettings() returns from now on. */
   updateChatSettings(patch: Partial<ChatSettings>): Promise<ChatSettings>;
   deps: BotDeps;
+  /** The bot's logger with this update's id and chat. */
   log: Logger;
   /** Api without automatic retries, for updates that are better skipped than delayed. */
   fastApi: Api;

@@ -1,9 +1,11 @@
+/** Short replies the bot writes itself (not streamed answers: those go through answer.ts). */
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { BotContext } from "./context.js";
+import { targetOf } from "./target.js";
 import type { FormattedText } from "../telegram/formatted-text.js";
 import { markdownToEntities } from "../telegram/markdown.js";
 import { splitFormatted } from "../telegram/split.js";
-import { targetOf } from "./answer.js";
+import { firstMessageOptions, topicOptions } from "../telegram/target.js";
 
 /**
  * Sends text the bot built itself (already entities) where the update came from: the chat, its forum topic, and in
@@ -21,10 +23,7 @@ export async function sendFormatted(
     const sent = await ctx.api.sendMessage(target.chatId, part.text, {
       entities: part.entities,
       link_preview_options: { is_disabled: true },
-      ...(target.threadId ? { message_thread_id: target.threadId } : {}),
-      ...(i === 0 && target.chatType !== "private" && target.replyToMessageId
-        ? { reply_parameters: { message_id: target.replyToMessageId, allow_sending_without_reply: true } }
-        : {}),
+      ...(i === 0 ? firstMessageOptions(target) : topicOptions(target)),
       ...(i === parts.length - 1 && opts.replyMarkup ? { reply_markup: opts.replyMarkup } : {}),
     });
     ids.push(sent.message_id);

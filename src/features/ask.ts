@@ -3,7 +3,7 @@ import type { BotContext } from "../bot/context.js";
 import { answerQuestion } from "../bot/answer.js";
 import { addressedQuestion } from "../bot/addressing.js";
 import { replyMarkdown } from "../bot/reply.js";
-import { historyImageResolver } from "./photo.js";
+import { historyImageResolver } from "../bot/pictures.js";
 import { weatherTool } from "../ai/tools/weather.js";
 
 export const askFeature = new Composer<BotContext>();

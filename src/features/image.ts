@@ -1,63 +1,32 @@
 /**
  * /image: a picture from the image model, sent to the chat as soon as its bytes are here, pinned to IPFS in parallel;
- * when the pin lands the photo's caption is edited to carry the CID and a gateway link.
+ * when the pin lands the photo's caption is edited to carry the CID and a gateway link. The generation itself is
+ * src/ai/image-generator.ts; this is the orchestration: admit, generate, send, pin, caption, history note.
  */
-import { Buffer } from "node:buffer";
+import { anySignal } from "any-signal";
 import { Composer, InputFile } from "grammy";
 import type { MessageEntity } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
-import { errorNoteKey, historyKeyOf, recordUsage, targetOf } from "../bot/answer.js";
+import { admitModelCall } from "../bot/admission.js";
+import { modelErrorNoteKey } from "../bot/model-error-notes.js";
+import { recordUsage } from "../bot/record-usage.js";
 import { replyMarkdown } from "../bot/reply.js";
-import { admitModelCall } from "../bot/limits.js";
+import { historyKeyOf, targetOf } from "../bot/target.js";
 import { toModelError } from "../ai/errors.js";
-import { imageInfo, type ImageMime } from "../ai/images.js";
+import { ImageAnswerError, promptLimit, type GeneratedImage } from "../ai/image-generator.js";
+import { fileExtension } from "../ai/images.js";
 import { messageTokens } from "../ai/tokens.js";
 import { IpfsPinError, type PinResult } from "../ipfs/pin.js";
-import type { StreamTarget } from "../telegram/answer-stream.js";
-import { BodyTooLargeError, readBoundedBody } from "../util/bounded-body.js";
+import { keepChatAction } from "../telegram/chat-action.js";
+import { firstMessageOptions, replyToOptions, type StreamTarget } from "../telegram/target.js";
 
 export const imageFeature = new Composer<BotContext>();
-
-/** Longest prompt (characters) each image model accepts, per OpenAI's API reference. */
-const PROMPT_LIMITS: ReadonlyArray<readonly [RegExp, number]> = [
-  [/^dall-e-2/, 1000],
-  [/^dall-e-3/, 4000],
-  [/^gpt-image/, 32000],
-];
-/** Unknown (compatible) models: the loosest known limit, so we never refuse what the server might accept. */
-const DEFAULT_PROMPT_LIMIT = 32000;
-
-/** GPT image models can take a minute or more at high quality; the client's idle timeout is meant for streams. */
-export const IMAGE_TIMEOUT_MS = 180_000;
-/** An image answered as a URL is fetched within this time… */
-export const IMAGE_FETCH_TIMEOUT_MS = 30_000;
-/** …and up to this size, which is also what Telegram accepts for sendPhoto. */
-export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
-/** Telegram shows a chat action for about 5 s: it is repeated until the photo is sent. */
-const CHAT_ACTION_EVERY_MS = 4000;
-
-export function promptLimit(model: string): number {
-  const id = model.trim().toLowerCase().replace(/^openai\//, "");
-  return PROMPT_LIMITS.find(([pattern]) => pattern.test(id))?.[1] ?? DEFAULT_PROMPT_LIMIT;
-}
-
-/** Why the model's answer could not be turned into a photo (the user gets one short line for each). */
-class ImageAnswerError extends Error {
-  constructor(
-    readonly reason: "no_image" | "not_an_image" | "too_big" | "download_failed",
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const EXTENSIONS: Record<ImageMime, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };
 
 imageFeature.command("image", async (ctx) => {
   const { deps } = ctx;
   const prompt = ctx.match.trim();
   if (!prompt) return replyMarkdown(ctx, ctx.t("image-usage"));
-  const model = deps.config.openai.imageModel;
+  const model = deps.images.model;
   const limit = promptLimit(model);
   // Characters as OpenAI counts them (code points), checked before a call that would be refused anyway.
   const length = [...prompt].length;
@@ -67,39 +36,35 @@ imageFeature.command("image", async (ctx) => {
   if (!(await admitModelCall(ctx, { model, promptTokens, maxAnswerTokens: 0, images: 1 }))) return;
 
   const target = targetOf(ctx);
-  const controller = new AbortController();
-  const onShutdown = () => controller.abort(deps.shutdown.reason);
-  if (deps.shutdown.aborted) onShutdown();
-  else deps.shutdown.addEventListener("abort", onShutdown, { once: true });
-  const stopAction = keepChatAction(ctx, target, controller.signal);
+  // One signal for the generation, the download and the pin: shutdown, or this handler giving up on the photo.
+  const own = new AbortController();
+  const signal = anySignal([deps.shutdown, own.signal]);
+  const stopAction = keepChatAction(ctx.fastApi, target, "upload_photo");
   try {
-    let generated: { bytes: Uint8Array; mime: ImageMime; revisedPrompt?: string; promptTokens: number };
+    let generated: GeneratedImage;
     try {
-      generated = await generate(ctx, model, prompt, controller.signal);
+      generated = await deps.images.generate(prompt, signal);
     } catch (err) {
       stopAction();
       if (err instanceof ImageAnswerError) {
         ctx.log.warn({ reason: err.reason, msg: err.message, model }, "image answer unusable");
         return await replyMarkdown(ctx, ctx.t(err.reason === "download_failed" ? "image-download-failed" : "image-bad-answer"));
       }
-      const modelError = toModelError(err, { aborted: controller.signal.aborted });
+      const modelError = toModelError(err, { aborted: signal.aborted });
       ctx.log.warn({ err: modelError, model }, "image generation failed");
-      return await replyMarkdown(ctx, ctx.t(modelError.kind === "refused" ? "image-refused" : errorNoteKey(modelError)));
+      return await replyMarkdown(ctx, ctx.t(modelError.kind === "refused" ? "image-refused" : modelErrorNoteKey(modelError)));
     }
     // The pin starts with the upload, not after it: the photo never waits for IPFS.
     const pinning = deps.ipfs
-      ? deps.ipfs.pin(generated.bytes, controller.signal).then(
+      ? deps.ipfs.pin(generated.bytes, signal).then(
           (pin): PinOutcome => ({ pin }),
           (err: unknown): PinOutcome => ({ error: err }),
         )
       : undefined;
 
-    const sending = ctx.api.sendPhoto(target.chatId, new InputFile(generated.bytes, `image.${EXTENSIONS[generated.mime]}`), {
+    const sending = ctx.api.sendPhoto(target.chatId, new InputFile(generated.bytes, `image.${fileExtension(generated.mime)}`), {
       ...(pinning ? { caption: ctx.t("image-pinning") } : {}),
-      ...(target.threadId ? { message_thread_id: target.threadId } : {}),
-      ...(target.chatType !== "private" && target.replyToMessageId
-        ? { reply_parameters: { message_id: target.replyToMessageId, allow_sending_without_reply: true } }
-        : {}),
+      ...firstMessageOptions(target),
     });
     // Awaited below; this only keeps a failure during the usage write from counting as an unhandled rejection.
     sending.catch(() => undefined);
@@ -112,7 +77,7 @@ imageFeature.command("image", async (ctx) => {
       messageId = (await sending).message_id;
     } catch (err) {
       ctx.log.warn({ err }, "sendPhoto failed");
-      controller.abort(new Error("photo not sent"));
+      own.abort(new Error("photo not sent"));
       await pinning;
       return await replyMarkdown(ctx, ctx.t("image-send-failed"));
     } finally {
@@ -133,7 +98,7 @@ imageFeature.command("image", async (ctx) => {
     await appendHistoryNote(ctx, `/image ${prompt}`, note);
   } finally {
     stopAction();
-    deps.shutdown.removeEventListener("abort", onShutdown);
+    signal.clear();
   }
 });
 
@@ -161,85 +126,9 @@ async function showPinOutcome(ctx: BotContext, target: StreamTarget, messageId: 
     // The photo is there; the outcome still reaches the user as a reply to it.
     ctx.log.warn({ err }, "could not edit the photo caption");
     await ctx.api
-      .sendMessage(target.chatId, caption, {
-        entities,
-        link_preview_options: { is_disabled: true },
-        ...(target.threadId ? { message_thread_id: target.threadId } : {}),
-        reply_parameters: { message_id: messageId, allow_sending_without_reply: true },
-      })
+      .sendMessage(target.chatId, caption, { entities, link_preview_options: { is_disabled: true }, ...replyToOptions(target, messageId) })
       .catch((e: unknown) => ctx.log.warn({ err: e }, "could not report the pin outcome"));
   }
-}
-
-async function generate(
-  ctx: BotContext,
-  model: string,
-  prompt: string,
-  signal: AbortSignal,
-): Promise<{ bytes: Uint8Array; mime: ImageMime; revisedPrompt?: string; promptTokens: number }> {
-  const id = model.toLowerCase();
-  const response = await ctx.deps.openai.images.generate(
-    {
-      model,
-      prompt,
-      n: 1,
-      size: "1024x1024",
-      // DALL·E answers a URL unless asked otherwise; GPT image models always answer base64 and reject the parameter.
-      ...(id.startsWith("dall-e") ? { response_format: "b64_json" as const } : {}),
-    },
-    // No retry: a generation that timed out may still be billed, and the user can simply ask again.
-    { signal, timeout: IMAGE_TIMEOUT_MS, maxRetries: 0 },
-  );
-  const datum = response.data?.[0];
-  let bytes: Uint8Array;
-  if (datum?.b64_json) bytes = new Uint8Array(Buffer.from(datum.b64_json, "base64"));
-  else if (datum?.url) bytes = await fetchImage(datum.url, signal);
-  else throw new ImageAnswerError("no_image", "the answer carried no image");
-  if (bytes.byteLength > MAX_IMAGE_BYTES) throw new ImageAnswerError("too_big", `image of ${bytes.byteLength} bytes`);
-  const info = imageInfo(bytes);
-  if (!info) throw new ImageAnswerError("not_an_image", "the answer's bytes are not a PNG, JPEG, WebP or GIF image");
-  return { bytes, mime: info.mime, revisedPrompt: datum.revised_prompt, promptTokens: response.usage?.input_tokens ?? 0 };
-}
-
-/** The bytes behind an image URL of the model's answer, bounded in size and time. */
-export async function fetchImage(url: string, signal: AbortSignal, maxBytes = MAX_IMAGE_BYTES): Promise<Uint8Array> {
-  const combined = AbortSignal.any([signal, AbortSignal.timeout(IMAGE_FETCH_TIMEOUT_MS)]);
-  // Errors name no URL: the model server's links are often signed (they carry a credential of their own).
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: combined, redirect: "follow" });
-  } catch {
-    if (signal.aborted) throw signal.reason;
-    throw new ImageAnswerError("download_failed", combined.aborted ? "image download timed out" : "image download failed");
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new ImageAnswerError("download_failed", `image download failed: HTTP ${response.status}`);
-  }
-  try {
-    return await readBoundedBody(response, maxBytes);
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new ImageAnswerError("too_big", `image over ${maxBytes} bytes`);
-    if (signal.aborted) throw signal.reason;
-    throw new ImageAnswerError("download_failed", combined.aborted ? "image download timed out" : "image download broke off");
-  }
-}
-
-/** "upload_photo" now and every few seconds until stopped; chat actions are best effort (no retries, no errors). */
-function keepChatAction(ctx: BotContext, target: StreamTarget, signal: AbortSignal): () => void {
-  const send = () => {
-    ctx.fastApi
-      .sendChatAction(target.chatId, "upload_photo", target.threadId ? { message_thread_id: target.threadId } : {})
-      .catch(() => undefined);
-  };
-  send();
-  const timer = setInterval(send, CHAT_ACTION_EVERY_MS);
-  const stop = () => {
-    clearInterval(timer);
-    signal.removeEventListener("abort", stop);
-  };
-  signal.addEventListener("abort", stop, { once: true });
-  return stop;
 }
 
 /**

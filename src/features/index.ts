@@ -1,8 +1,10 @@
 /**
  * Every feature of the bot, in the order they see updates. One grammY Composer per feature; adding one is a file
- * in this folder and a line here.
+ * in this folder and a line here. The composition root (src/app.ts) hands both lists to the bot; no feature imports
+ * another (what two features share lives in src/bot or below).
  */
 import type { Composer } from "grammy";
+import type { CommandMenu } from "../bot/command-menus.js";
 import type { BotContext } from "../bot/context.js";
 import { startFeature } from "./start.js";
 import { askFeature } from "./ask.js";
@@ -32,8 +34,11 @@ export const features: Composer<BotContext>[] = [
   fallbackFeature,
 ];
 
-/** Commands for the menu (setMyCommands), in order; descriptions come from the locale key `cmd-<name>`. */
-export const menuCommands: string[] = ["start", "help", "ask", "image", "weather", "tokens", "usage", "reset"];
-
-/** Commands only admins can use: in the menu of private chats (the user is their own admin) and of group admins. */
-export const adminMenuCommands: string[] = ["system", "settings"];
+/**
+ * The command menu (setMyCommands), in order; descriptions come from the locale key `cmd-<name>`. Admin commands
+ * show in private chats (the user is their own admin) and to group admins.
+ */
+export const commandMenu: CommandMenu = {
+  everyone: ["start", "help", "ask", "image", "weather", "tokens", "usage", "reset"],
+  admins: ["system", "settings"],
+};

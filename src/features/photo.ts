@@ -6,45 +6,36 @@
  * - groups: a photo whose caption mentions the bot or starts with /ask, a photo replying to the bot, or a message
  *   addressed to the bot (`/ask …`, a mention, a reply to the bot's own photo) that replies to a picture.
  *
- * The picture is downloaded through getFile (TELEGRAM_API_ROOT) and sent to the model as bytes in a data URL: the Bot
- * API file URL contains the bot token and must never reach OpenAI or the logs. History keeps the Telegram file_id, so
- * a follow-up question downloads the picture again and the model still sees it.
+ * The picture is downloaded and handed to the model as bytes (src/bot/pictures.ts), never as a Bot API link (it
+ * carries the token); history keeps its file_id.
  */
 import { Composer } from "grammy";
 import type { Document, Message, PhotoSize } from "grammy/types";
-import type { ChatCompletionContentPart } from "openai/resources/chat/completions";
 import type { BotContext } from "../bot/context.js";
-import { answerQuestion, targetOf, type Question } from "../bot/answer.js";
-import { addressedQuestion } from "../bot/addressing.js";
+import { answerQuestion } from "../bot/answer.js";
+import { addressedQuestion, repliedTo } from "../bot/addressing.js";
+import { downloadPicture, historyImageResolver, MAX_PICTURE_BYTES } from "../bot/pictures.js";
 import { replyMarkdown } from "../bot/reply.js";
+import { targetOf } from "../bot/target.js";
 import { imageInfo, toDataUrl } from "../ai/images.js";
 import { imageTokens, type ImageDetail } from "../ai/image-tokens.js";
-import type { HistoryTurn, ImageRef } from "../storage/history.js";
-import {
-  DEFAULT_MAX_PHOTO_BYTES,
-  DEFAULT_MAX_PHOTO_SIDE,
-  TelegramFileError,
-  downloadTelegramFile,
-  pickPhotoSize,
-} from "../telegram/files.js";
+import type { ImageRef } from "../storage/history.js";
+import { DEFAULT_MAX_PHOTO_SIDE, TelegramFileError, pickPhotoSize } from "../telegram/files.js";
+import { topicOptions } from "../telegram/target.js";
 
 export const photoFeature = new Composer<BotContext>();
 
-/** Largest picture the bot downloads and sends to the model (well inside OpenAI's per-image limit). */
-export const MAX_IMAGE_BYTES = DEFAULT_MAX_PHOTO_BYTES;
 /** "high": the model reads small text and details; the token cost is counted from the size (image-tokens.ts). */
-export const IMAGE_DETAIL: ImageDetail = "high";
-/** A stalled Bot API file download must not hold the chat forever. */
-const DOWNLOAD_TIMEOUT_MS = 30_000;
+const IMAGE_DETAIL: ImageDetail = "high";
 
 /** Formats the vision models read (a GIF is seen as its first frame). */
 const IMAGE_MIME_TYPES = new Set(["image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"]);
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp|gif)$/i;
 
-export type ImageSource = { kind: "photo"; sizes: PhotoSize[] } | { kind: "document"; document: Document };
+type ImageSource = { kind: "photo"; sizes: PhotoSize[] } | { kind: "document"; document: Document };
 
 /** The picture a message carries, if any (a document counts when it could be one; its type is checked later). */
-export function imageSourceOf(msg: Message | undefined): ImageSource | undefined {
+function imageSourceOf(msg: Message | undefined): ImageSource | undefined {
   if (!msg) return undefined;
   if (msg.photo && msg.photo.length > 0) return { kind: "photo", sizes: msg.photo };
   if (msg.document) return { kind: "document", document: msg.document };
@@ -60,7 +51,7 @@ function isImageDocument(doc: Document): boolean {
 // `/ask` replying to a picture. Registered before the ask feature, which answers every other /ask. (grammY's command
 // filter looks at message text only: `/ask` in a caption is handled with the picture below.)
 photoFeature.command("ask", async (ctx, next) => {
-  const source = imageSourceOf(replyOf(ctx.msg));
+  const source = imageSourceOf(repliedTo(ctx.msg));
   if (!source) return next();
   await answerAboutImage(ctx, source, ctx.match.trim());
 });
@@ -75,19 +66,12 @@ photoFeature.on(["message:photo", "message:document"], async (ctx, next) => {
 
 // A question replying to a picture is about that picture (in private chats any text; in groups when addressed).
 photoFeature.on("message:text", async (ctx, next) => {
-  const source = imageSourceOf(replyOf(ctx.msg));
+  const source = imageSourceOf(repliedTo(ctx.msg));
   if (!source) return next();
   const question = addressedQuestion(ctx);
   if (question === undefined) return next();
   await answerAboutImage(ctx, source, question);
 });
-
-/** The replied-to message, except the topic's service message every forum-topic message points at. */
-function replyOf(msg: Message): Message | undefined {
-  const reply = msg.reply_to_message;
-  if (!reply || (msg.is_topic_message && reply.message_id === msg.message_thread_id)) return undefined;
-  return reply;
-}
 
 /** The caption as the question ("" for none), or undefined when the picture is not for the bot (groups). */
 function captionQuestion(ctx: BotContext): string | undefined {
@@ -98,7 +82,7 @@ function captionQuestion(ctx: BotContext): string | undefined {
   if (addressed !== undefined) return addressed;
   if (ctx.chat?.type === "private") return (msg.caption ?? "").trim();
   // A picture without caption replying to the bot ("and this one?").
-  if (msg.caption === undefined && replyOf(msg)?.from?.id === ctx.me.id) return "";
+  if (msg.caption === undefined && repliedTo(msg)?.from?.id === ctx.me.id) return "";
   return undefined;
 }
 
@@ -113,12 +97,12 @@ function askInCaption(msg: Message, botUsername: string): string | undefined {
 }
 
 /** Downloads the picture and answers the question about it (default: describe it) with the vision model. */
-export async function answerAboutImage(ctx: BotContext, source: ImageSource, question: string): Promise<void> {
+async function answerAboutImage(ctx: BotContext, source: ImageSource, question: string): Promise<void> {
   const { deps } = ctx;
   let fileId: string;
   let fileSize: number | undefined;
   if (source.kind === "photo") {
-    const size = pickPhotoSize(source.sizes, { maxSide: DEFAULT_MAX_PHOTO_SIDE, maxBytes: MAX_IMAGE_BYTES });
+    const size = pickPhotoSize(source.sizes, { maxSide: DEFAULT_MAX_PHOTO_SIDE, maxBytes: MAX_PICTURE_BYTES });
     fileId = size.file_id;
     fileSize = size.file_size;
   } else {
@@ -126,17 +110,17 @@ export async function answerAboutImage(ctx: BotContext, source: ImageSource, que
     fileId = source.document.file_id;
     fileSize = source.document.file_size;
   }
-  const maxMb = Math.round(MAX_IMAGE_BYTES / (1024 * 1024));
-  if (fileSize !== undefined && fileSize > MAX_IMAGE_BYTES) return replyMarkdown(ctx, ctx.t("photo-too-large", { max: maxMb }));
+  const maxMb = Math.round(MAX_PICTURE_BYTES / (1024 * 1024));
+  if (fileSize !== undefined && fileSize > MAX_PICTURE_BYTES) return replyMarkdown(ctx, ctx.t("photo-too-large", { max: maxMb }));
 
   const target = targetOf(ctx);
   void ctx.fastApi
-    .sendChatAction(target.chatId, "typing", target.threadId ? { message_thread_id: target.threadId } : {})
+    .sendChatAction(target.chatId, "typing", topicOptions(target))
     .catch(() => undefined);
 
   let bytes: Uint8Array;
   try {
-    bytes = await downloadImage(ctx, fileId, deps.shutdown);
+    bytes = await downloadPicture(ctx, fileId, deps.shutdown);
   } catch (err) {
     if (err instanceof TelegramFileError && err.reason === "too_big") return replyMarkdown(ctx, ctx.t("photo-too-large", { max: maxMb }));
     // TelegramFileError never carries the file URL (it contains the token).
@@ -155,36 +139,4 @@ export async function answerAboutImage(ctx: BotContext, source: ImageSource, que
     model: deps.config.openai.visionModel,
     resolveImages: historyImageResolver(ctx),
   });
-}
-
-function downloadImage(ctx: BotContext, fileId: string, signal: AbortSignal): Promise<Uint8Array> {
-  const { telegram } = ctx.deps.config;
-  return downloadTelegramFile(ctx.api, fileId, {
-    apiRoot: telegram.apiRoot,
-    token: telegram.token,
-    maxBytes: MAX_IMAGE_BYTES,
-    signal: AbortSignal.any([signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]),
-  });
-}
-
-/**
- * For answerQuestion: turns the pictures a history turn refers to (by file_id) back into image parts, so follow-up
- * questions still see them. A picture that can no longer be fetched is left out (the turn's text stays).
- */
-export function historyImageResolver(ctx: BotContext): NonNullable<Question["resolveImages"]> {
-  return async (turn: HistoryTurn, signal: AbortSignal): Promise<ChatCompletionContentPart[]> => {
-    const parts: ChatCompletionContentPart[] = [];
-    for (const image of turn.images ?? []) {
-      try {
-        const bytes = await downloadImage(ctx, image.fileId, signal);
-        const info = imageInfo(bytes);
-        if (!info) continue;
-        parts.push({ type: "image_url", image_url: { url: toDataUrl(bytes, info.mime), detail: image.detail } });
-      } catch (err) {
-        if (signal.aborted) throw err;
-        ctx.log.warn({ err }, "history picture could not be fetched again");
-      }
-    }
-    return parts;
-  };
 }

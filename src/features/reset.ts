@@ -1,6 +1,6 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
-import { historyKeyOf } from "../bot/answer.js";
+import { historyKeyOf } from "../bot/target.js";
 import { replyMarkdown } from "../bot/reply.js";
 
 export const resetFeature = new Composer<BotContext>();

@@ -1,7 +1,8 @@
 import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { BotContext } from "../bot/context.js";
-import { isChatAdmin } from "../bot/admins.js";
+import { isChatAdmin } from "../bot/chat-admin.js";
 import { replyMarkdown, sendFormatted } from "../bot/reply.js";
+import { effectiveModel } from "../services/models.js";
 import type { ChatSettings } from "../storage/settings.js";
 import type { FormattedText } from "../telegram/formatted-text.js";
 import { markdownToEntities } from "../telegram/markdown.js";
@@ -16,15 +17,9 @@ export const settingsFeature = new Composer<BotContext>();
 const CHECK = "✓ ";
 const mark = (on: boolean, label: string) => (on ? CHECK + label : label);
 
-/** The model a chat uses: its choice while that is still allowed, else the configured one. */
-export function effectiveModel(ctx: BotContext, settings: ChatSettings): string {
-  const { config } = ctx.deps;
-  return settings.model && config.allowedModels.includes(settings.model) ? settings.model : config.openai.model;
-}
-
 function render(ctx: BotContext, settings: ChatSettings): { text: FormattedText; keyboard: InlineKeyboard } {
   const group = ctx.chat!.type !== "private";
-  const model = effectiveModel(ctx, settings);
+  const model = effectiveModel(ctx.deps.config, settings);
   const mode = settings.historyMode ?? "shared";
   const language = settings.language ?? "auto";
   const lines = [

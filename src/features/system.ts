@@ -1,6 +1,6 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
-import { isChatAdmin } from "../bot/admins.js";
+import { isChatAdmin } from "../bot/chat-admin.js";
 import { replyMarkdown, sendFormatted } from "../bot/reply.js";
 import { countTokens } from "../ai/tokens.js";
 import { markdownToEntities } from "../telegram/markdown.js";

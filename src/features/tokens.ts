@@ -1,12 +1,13 @@
 import { Composer } from "grammy";
 import type { Message, PhotoSize } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
+import { repliedTo } from "../bot/addressing.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { encodingForModel } from "../ai/models.js";
 import { countTokens, encode, loadEncoding, tokenPieces } from "../ai/tokens.js";
 import { imageTokens } from "../ai/image-tokens.js";
 import { estimateCost, formatUsd, PRICES_AS_OF } from "../ai/pricing.js";
-import { effectiveModel } from "./settings.js";
+import { effectiveModel } from "../services/models.js";
 
 /** The notes' example is GPT-3's encoding; shown beside the chat model's for comparison. */
 const GPT3_ENCODING = "r50k_base";
@@ -27,11 +28,10 @@ tokensFeature.command("tokens", async (ctx) => {
   if (showPieces) args = args.replace(PIECES_FLAG, "").trim();
 
   // The model answers actually use: a /settings choice no longer in ALLOWED_MODELS falls back to OPENAI_MODEL.
-  const model = effectiveModel(ctx, await ctx.chatSettings());
+  const model = effectiveModel(ctx.deps.config, await ctx.chatSettings());
   const encoding = encodingForModel(model);
   // In a forum topic every message "replies" to the topic's service message; that is not a message to count.
-  const msg = ctx.msg;
-  const reply = msg.is_topic_message && msg.reply_to_message?.message_id === msg.message_thread_id ? undefined : msg.reply_to_message;
+  const reply = repliedTo(ctx.msg);
 
   const text = args || (reply ? (reply.text ?? reply.caption ?? "") : "");
   const photo = !args && reply ? largestPhoto(reply) : undefined;
@@ -41,14 +41,14 @@ tokensFeature.command("tokens", async (ctx) => {
   // Loaded once per process; a chat whose /settings model uses another encoding loads that one here.
   await Promise.all([loadEncoding(encoding), loadEncoding(GPT3_ENCODING)]);
   const tokens = countTokens(text, encoding);
-  const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.prices);
+  const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.config.modelPrices);
   const lines = [
     ctx.t("tokens-count", { model: code(model), encoding: code(encoding), tokens: fmt(tokens) }),
     ctx.t("tokens-gpt3", { encoding: code(GPT3_ENCODING), tokens: fmt(countTokens(text, GPT3_ENCODING)) }),
     ctx.t("tokens-characters", { characters: fmt([...text].length) }),
     cost === null
       ? ctx.t("tokens-no-price", { model: code(model) })
-      : ctx.t("tokens-cost", { cost: preciseUsd(cost), date: PRICES_AS_OF }),
+      : ctx.t("tokens-cost", { cost: formatUsd(cost), date: PRICES_AS_OF }),
   ];
   if (showPieces) lines.push("", piecesBlock(ctx, text, encoding));
   await replyMarkdown(ctx, lines.join("\n"));
@@ -63,8 +63,8 @@ function largestPhoto(msg: Message): PhotoSize | undefined {
 function imageReport(ctx: BotContext, model: string, photo: PhotoSize): string {
   const line = (detail: "low" | "high") => {
     const tokens = imageTokens(photo.width, photo.height, detail);
-    const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.prices);
-    return ctx.t(`tokens-image-${detail}`, { tokens: fmt(tokens), cost: cost === null ? "?" : preciseUsd(cost) });
+    const cost = estimateCost({ model, promptTokens: tokens }, ctx.deps.config.modelPrices);
+    return ctx.t(`tokens-image-${detail}`, { tokens: fmt(tokens), cost: cost === null ? "?" : formatUsd(cost) });
   };
   return [
     ctx.t("tokens-image", { width: String(photo.width), height: String(photo.height), model: code(model) }),
@@ -89,11 +89,5 @@ function piecesBlock(ctx: BotContext, text: string, encoding: Parameters<typeof 
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
-/** One message costs fractions of a cent: formatUsd's "<$0.0001" says nothing here, so keep two significant digits. */
-export function preciseUsd(n: number): string {
-  if (!(n > 0 && n < 0.0001)) return formatUsd(n);
-  const decimals = Math.min(20, 1 - Math.floor(Math.log10(n)));
-  return `$${n.toFixed(decimals)}`;
-}
 /** Model names can contain Markdown characters (gpt_4o_x); as code they are shown as written. */
 const code = (s: string) => `\`${s.replaceAll("`", "")}\``;

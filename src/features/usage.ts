@@ -2,7 +2,7 @@ import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { formatUsd } from "../ai/pricing.js";
-import { describeBudget } from "../bot/limits.js";
+import { formatDuration, spenderOf } from "../bot/admission.js";
 import type { UsageRecord, UsageSummary } from "../storage/usage.js";
 
 /**
@@ -49,6 +49,23 @@ function line(ctx: BotContext, period: string, r: UsageRecord): string {
     cost,
   });
   return r.images > 0 ? `${text}${ctx.t("usage-images", { images: r.images })}` : text;
+}
+
+/** Today's budgets as a few Markdown lines in the user's language; undefined when none is configured. */
+export async function describeBudget(ctx: BotContext): Promise<string | undefined> {
+  const status = await ctx.deps.limits.budgetStatus(spenderOf(ctx));
+  if (!status) return undefined;
+  const lines: string[] = [ctx.t("budget-title")];
+  for (const scope of ["user", "chat"] as const) {
+    const s = status[scope];
+    if (s?.tokens) lines.push(ctx.t("budget-line-tokens", { scope, left: s.tokens.left, limit: s.tokens.limit }));
+    if (s?.costUsd) {
+      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(s.costUsd.left), limit: formatUsd(s.costUsd.limit) }));
+    }
+  }
+  lines.push(ctx.t("budget-resets", { time: formatDuration(ctx, status.resetsAt.getTime() - ctx.deps.now().getTime()) }));
+  if (status.exempt) lines.push(ctx.t("budget-owner-exempt"));
+  return lines.join("\n");
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");

@@ -3,11 +3,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadEncoding, messageTokens, countTokens } from "../ai/tokens.js";
+import { loadEncoding } from "../ai/tokens.js";
+import { countTurnTokens } from "../ai/turn-tokens.js";
 import {
   DEFAULT_MAX_TURNS,
   HistoryStore,
-  countTurnTokens,
   historyKey,
   type HistoryTurn,
   type StoredHistory,
@@ -316,7 +316,7 @@ describe("fitToBudget", () => {
   });
 });
 
-describe("keys and token counts", () => {
+describe("keys", () => {
   it("builds one key per chat, topic and member", () => {
     expect(historyKey(12345)).toBe("history:12345");
     expect(historyKey(-1001234567890, 7)).toBe("history:-1001234567890:t7");
@@ -324,14 +324,5 @@ describe("keys and token counts", () => {
     expect(historyKey(-100123, 7, 42)).toBe("history:-100123:t7:u42");
     expect(() => historyKey(1.5)).toThrow(TypeError);
     expect(() => historyKey(1, Number.NaN)).toThrow(TypeError);
-  });
-
-  it("counts a turn as content + overhead + images + name", () => {
-    const content = "看了山和海，也看了人山和人海。";
-    expect(countTurnTokens({ content }, "o200k_base")).toBe(messageTokens(content, "o200k_base"));
-    const images = [{ tokens: 85 }, { tokens: 765 }];
-    expect(countTurnTokens({ content, images, name: "Alice" }, "o200k_base")).toBe(
-      messageTokens(content, "o200k_base") + 85 + 765 + countTokens("Alice", "o200k_base") + 1,
-    );
   });
 });

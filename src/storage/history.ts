@@ -2,7 +2,7 @@
  * Per-chat conversation memory: one keyv value per chat (and forum topic, and later per member),
  * holding the turns newest-last and trimmed to a token budget when they are written.
  *
- * Token counts are computed once, when a turn is created (see countTurnTokens), and stored with
+ * Token counts are computed once, when a turn is created (src/ai/turn-tokens.ts), and stored with
  * the turn; trimming and fitToBudget only add stored numbers, so nothing is ever re-tokenized.
  *
  * Concurrency: append() is read-modify-write. The bot serializes updates per chat inside one
@@ -11,7 +11,6 @@
  * or an atomic list in Redis/Postgres and is left to that issue.
  */
 import Keyv from "keyv";
-import { TOKENS_PER_MESSAGE, countTokens, type EncodingName } from "../ai/tokens.js";
 import type { Store } from "./store.js";
 
 export interface ImageRef {
@@ -76,21 +75,6 @@ export function historyKey(chatId: number, threadId?: number, userId?: number): 
   return key;
 }
 
-/**
- * Tokens a turn costs in a request: content plus the per-message overhead, plus image tokens, plus
- * the name when it is sent in the message's `name` field (its tokens and one more, per OpenAI's
- * cookbook). Call this once when the turn is created and store the result in `tokens`.
- */
-export function countTurnTokens(
-  turn: { content: string; images?: readonly Pick<ImageRef, "tokens">[]; name?: string },
-  encoding: EncodingName,
-): number {
-  let tokens = countTokens(turn.content, encoding) + TOKENS_PER_MESSAGE;
-  for (const image of turn.images ?? []) tokens += image.tokens;
-  if (turn.name) tokens += countTokens(turn.name, encoding) + 1;
-  return tokens;
-}
-
 const isCount = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
 
 function isImageRef(value: unknown): value is ImageRef {
@@ -140,7 +124,7 @@ export class HistoryStore {
 
   constructor(store: Keyv | Store, opts: HistoryStoreOptions) {
     this.keyv = store instanceof Keyv ? store : store.keyv;
-    if (!isCount(opts.budgetTokens)) throw new RangeError(`budgetTokens must be a non-negative number, got ${opts.budgetTokens}`);
+    if (!isCount(opts.budgetTokens)) throw new RangeError(`budgetTokens must be a non-negative number, got ${String(opts.budgetTokens)}`);
     const maxTurns = opts.maxTurns ?? DEFAULT_MAX_TURNS;
     if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) throw new RangeError(`maxTurns must be a positive integer, got ${maxTurns}`);
     this.budgetTokens = opts.budgetTokens;

@@ -37,6 +37,6 @@ export class ChatSettingsStore {
     const next: Record<string, unknown> = { ...(await this.get(chatId)), ...patch };
     for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
     await this.keyv.set(key(chatId), next);
-    return next as ChatSettings;
+    return next;
   }
 }

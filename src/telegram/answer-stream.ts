@@ -9,21 +9,14 @@
  */
 import { GrammyError, HttpError, type Api } from "grammy";
 import type { Message } from "grammy/types";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../util/logger.js";
 import type { FormattedText } from "./formatted-text.js";
 import { MESSAGE_LIMIT } from "./formatted-text.js";
 import { markdownToEntities } from "./markdown.js";
 import { splitFormatted } from "./split.js";
 import { sleep, type ChatKind, type Pacer, type UpdateKind } from "./pacer.js";
+import { firstMessageOptions, topicOptions, type StreamTarget } from "./target.js";
 
-export interface StreamTarget {
-  chatId: number;
-  chatType: "private" | "group" | "supergroup" | "channel";
-  /** Forum topic (message_thread_id) the answer belongs in. */
-  threadId?: number;
-  /** The question's message: the first part of the answer replies to it (groups). */
-  replyToMessageId?: number;
-}
 
 /** What a producer feeds the stream: answer text as it arrives, or a short status while a tool runs. */
 export type AnswerEvent = { type: "text"; delta: string } | { type: "status"; text: string };
@@ -256,7 +249,7 @@ class AnswerStream {
   private async apply(op: Op, parts: FormattedText[], final: boolean): Promise<boolean> {
     const part = parts[op.index]!;
     const api = final ? this.deps.api : this.deps.fastApi;
-    const { chatId, threadId } = this.target;
+    const { chatId } = this.target;
     try {
       if (op.kind === "draft") {
         this.draftAbort = new AbortController();
@@ -264,7 +257,7 @@ class AnswerStream {
           chatId,
           this.draftBase + op.index,
           part.text,
-          { entities: part.entities, ...(threadId ? { message_thread_id: threadId } : {}) },
+          { entities: part.entities, ...topicOptions(this.target) },
           this.draftAbort.signal as Parameters<Api["sendMessageDraft"]>[4],
         );
         this.draftIndex = op.index;
@@ -274,10 +267,7 @@ class AnswerStream {
         const message: Message.TextMessage = await api.sendMessage(chatId, part.text, {
           entities: part.entities,
           link_preview_options: { is_disabled: true },
-          ...(threadId ? { message_thread_id: threadId } : {}),
-          ...(first && this.target.replyToMessageId && this.target.chatType !== "private"
-            ? { reply_parameters: { message_id: this.target.replyToMessageId, allow_sending_without_reply: true } }
-            : {}),
+          ...(first ? firstMessageOptions(this.target) : topicOptions(this.target)),
         });
         this.sent[op.index] = { messageId: message.message_id, shown: part };
       } else {
@@ -365,7 +355,7 @@ class AnswerStream {
     const tick = () => {
       if (stopped || this.visible) return;
       api
-        .sendChatAction(this.target.chatId, "typing", this.target.threadId ? { message_thread_id: this.target.threadId } : {})
+        .sendChatAction(this.target.chatId, "typing", topicOptions(this.target))
         .catch((err: unknown) => log.debug({ err }, "typing action failed"));
       timer = setTimeout(tick, TYPING_REPEAT_MS);
     };

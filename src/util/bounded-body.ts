@@ -18,7 +18,8 @@ export async function readBoundedBody(response: Response, maxBytes: number): Pro
     throw new BodyTooLargeError(maxBytes);
   }
   if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
+  // A fetch body is a byte stream; its declared type leaves the chunk type open (any).
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

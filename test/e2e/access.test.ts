@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeChat, FakeUser } from "../servers/bot-api.js";
 import { botText, say, startHarness, type Harness } from "../helpers/harness.js";
 import type { BotContext } from "../../src/bot/context.js";
-import { budgetStatus, describeBudget } from "../../src/bot/limits.js";
+import { describeBudget } from "../../src/features/usage.js";
+import { PRICES, formatUsd } from "../../src/ai/pricing.js";
 
 const ALLOWED_USERS = [7001, 7002, 7003, 7004, 7005];
 const ALLOWED_GROUP = -1_007_100;
@@ -152,16 +153,24 @@ describe("daily budgets", () => {
       chat,
       t: (key: string, vars?: Record<string, string | number>) => h.app.deps.i18n.t("en", key, vars),
     } as unknown as BotContext;
-    expect(await budgetStatus(ctx)).toMatchObject({ user: { tokens: { limit: 1000, used: 800, left: 200 } }, exempt: false });
-    expect(await describeBudget(ctx)).toMatch(/^\*\*Today's budget\*\*\nYou: 200 of 1,000 tokens left\nThis chat: \$0\.\d{4} of \$0\.0010 left\nRenews at 00:00 UTC \(in 13 h 59 min\)\.$/);
+    expect(await h.app.deps.limits.budgetStatus({ userId: user.id, chatId: chat.id })).toMatchObject({
+      user: { tokens: { limit: 1000, used: 800, left: 200 } },
+      exempt: false,
+    });
+    // The private chat spent what its user did: 500 tokens in and 300 out at the chat model's list price.
+    const price = PRICES[h.config.openai.model]!;
+    const chatLeft = formatUsd(0.001 - (500 * price.input + 300 * price.output) / 1e6);
+    expect(await describeBudget(ctx)).toBe(
+      `**Today's budget**\nYou: 200 of 1,000 tokens left\nThis chat: ${chatLeft} of $0.001 left\nRenews at 00:00 UTC (in 13 h 59 min).`,
+    );
     // …and /usage itself shows what is left, not only what was spent.
     await say(h, { chat: chat.id, from: user, text: "/usage" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toMatch(
-      /\n\nToday's budget\nYou: 200 of 1,000 tokens left\nThis chat: \$0\.\d{4} of \$0\.0010 left\nRenews at 00:00 UTC \(in 13 h 59 min\)\.\n\n/,
+    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toContain(
+      `\n\nToday's budget\nYou: 200 of 1,000 tokens left\nThis chat: ${chatLeft} of $0.001 left\nRenews at 00:00 UTC (in 13 h 59 min).\n\n`,
     );
 
     advance(24 * 60 * 60 * 1000);
-    expect(await budgetStatus(ctx)).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
+    expect(await h.app.deps.limits.budgetStatus({ userId: user.id, chatId: chat.id })).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
     h.openai.enqueue({ text: "a new day" });
     await say(h, { chat: chat.id, from: user, text: "and more" });
     expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("a new day");
@@ -176,6 +185,6 @@ describe("daily budgets", () => {
     const before = modelCalls();
     await say(h, { chat: group.id, from: other.user, text: "/ask 我也想问" });
     expect(modelCalls()).toBe(before);
-    expect(h.telegram.botMessages(group.id).at(-1)!.text).toMatch(/^本聊天的每日费用上限不够回答这个问题：今天还剩 \$0\.0000（共 \$0\.0010）/);
+    expect(h.telegram.botMessages(group.id).at(-1)!.text).toMatch(/^本聊天的每日费用上限不够回答这个问题：今天还剩 \$0\.00（共 \$0\.001）/);
   });
 });

@@ -9,12 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MessageEntity } from "grammy/types";
+import OpenAI from "openai";
 import { chatCalls, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
 import { kuboCid, startKuboServer, type KuboServer } from "../servers/kubo.js";
 import type { Call } from "../servers/bot-api.js";
 import { makeGif, makeJpeg, makePng, makeWebp, seededBytes } from "../fixtures/images.js";
 import { createIpfsPinner, type IpfsPinner } from "../../src/ipfs/pin.js";
 import { historyKey } from "../../src/storage/history.js";
+import { ImageGenerator } from "../../src/ai/image-generator.js";
 
 const GATEWAY = "https://gateway.test/ipfs/";
 const VISION_MODEL = "gpt-4o";
@@ -22,19 +24,19 @@ const VISION_MODEL = "gpt-4o";
 let h: Harness;
 let kubo: KuboServer;
 let pinner: IpfsPinner | undefined;
-let imageModel: string;
+let images: ImageGenerator;
 
 beforeAll(async () => {
   kubo = await startKuboServer();
   // A vision model different from the chat model, so the tests see which one each request goes to.
   h = await startHarness({ env: { IPFS_API_URL: kubo.apiUrl, IPFS_GATEWAY_URL: GATEWAY, OPENAI_VISION_MODEL: VISION_MODEL } });
   pinner = h.app.deps.ipfs;
-  imageModel = h.config.openai.imageModel;
+  images = h.app.deps.images;
 });
 afterEach(() => {
   kubo.mode = "up";
   h.app.deps.ipfs = pinner;
-  h.config.openai.imageModel = imageModel;
+  h.app.deps.images = images;
 });
 afterAll(async () => {
   await h.close();
@@ -229,7 +231,7 @@ describe("/image", () => {
 
   it("refuses a prompt over the model's limit before calling it, and asks DALL·E for base64", async () => {
     const { user, chat } = newPrivateChat(h);
-    h.config.openai.imageModel = "dall-e-2";
+    h.app.deps.images = new ImageGenerator({ openai: new OpenAI({ apiKey: h.openai.apiKey, baseURL: h.openai.baseURL }), model: "dall-e-2" });
     const before = imageRequests().length;
     await say(h, { chat: chat.id, from: user, text: `/image ${"a".repeat(1001)}` });
     expect(imageRequests().length).toBe(before);

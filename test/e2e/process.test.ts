@@ -32,8 +32,8 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
   const child = spawn(TSX, [MAIN], { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   return { child, output: () => ({ stdout, stderr }), exit };
 }

@@ -3,7 +3,6 @@ import { getEncoding } from "js-tiktoken";
 import { botText, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
 import { solidPng } from "../servers/openai.js";
 import { PRICES, PRICES_AS_OF, formatUsd } from "../../src/ai/pricing.js";
-import { preciseUsd } from "../../src/features/tokens.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -33,19 +32,12 @@ describe("/tokens", () => {
     expect(reply).toContain(`Tokens: ${tokens} (${h.config.openai.model}, o200k_base)`);
     expect(reply).toContain(`GPT-3 (r50k_base): ${count(r50k, text)}`);
     expect(reply).toContain(`Characters: ${[...text].length}`);
-    expect(reply).toContain(`Estimated input cost: ${preciseUsd((tokens * inputPrice()) / 1e6)} (prices as of ${PRICES_AS_OF})`);
+    expect(reply).toContain(`Estimated input cost: ${formatUsd((tokens * inputPrice()) / 1e6)} (prices as of ${PRICES_AS_OF})`);
     if (text.startsWith("看了")) {
       // The notes' example: 32 tokens for GPT-3, 14 for the o200k models.
       expect(reply).toContain("Tokens: 14 (");
       expect(reply).toContain("GPT-3 (r50k_base): 32");
     }
-  });
-
-  it("shows small costs with two significant digits", () => {
-    expect(preciseUsd(0.0000072)).toBe("$0.0000072");
-    expect(preciseUsd(0.000034)).toBe("$0.000034");
-    expect(preciseUsd(0.5)).toBe(formatUsd(0.5));
-    expect(preciseUsd(0)).toBe("$0.00");
   });
 
   it("counts the message it replies to, and shows the pieces with -v", async () => {
@@ -88,8 +80,8 @@ describe("/tokens", () => {
     await say(h, { chat: chat.id, from: user, text: "/tokens", replyTo: photo.message_id });
     const reply = lastReply(chat.id);
     expect(reply).toContain("Photo 2048×4096");
-    expect(reply).toContain(`low detail: 85 tokens, ${preciseUsd((85 * inputPrice()) / 1e6)}`);
-    expect(reply).toContain(`high detail: 1,105 tokens, ${preciseUsd((1105 * inputPrice()) / 1e6)}`);
+    expect(reply).toContain(`low detail: 85 tokens, ${formatUsd((85 * inputPrice()) / 1e6)}`);
+    expect(reply).toContain(`high detail: 1,105 tokens, ${formatUsd((1105 * inputPrice()) / 1e6)}`);
   });
 
   it("counts for the model answers use: a chat's choice no longer in ALLOWED_MODELS falls back", async () => {
@@ -159,5 +151,39 @@ describe("/usage", () => {
     expect(reply).toContain("你的用量");
     expect(reply).toContain("今天：暂无");
     expect(reply).not.toContain("本聊天\n");
+  });
+});
+
+describe("money in /usage", () => {
+  let b: Harness;
+  beforeAll(async () => {
+    b = await startHarness({ env: { DAILY_COST_LIMIT_PER_USER_USD: "5000", DAILY_COST_LIMIT_PER_CHAT_USD: "10000" } });
+  });
+  afterAll(() => b.close());
+
+  it("shows every amount of one reply in the one format, from fractions of a cent to thousands", async () => {
+    const { user: spender, chat } = newGroup(b);
+    const asker = newGroup(b).user;
+    // One very expensive answer (thousands of dollars) and one that costs a fraction of a cent.
+    b.openai.enqueue(
+      { text: "expensive", usage: { prompt_tokens: 1_000_000_000, completion_tokens: 1_000_000_000 } },
+      { text: "cheap", usage: { prompt_tokens: 10, completion_tokens: 5 } },
+    );
+    await say(b, { chat: chat.id, from: spender, text: "/ask a lot" });
+    await say(b, { chat: chat.id, from: asker, text: "/ask a little" });
+    await say(b, { chat: chat.id, from: asker, text: "/usage" });
+
+    const price = PRICES[b.config.openai.model]!;
+    const big = (1e9 * price.input + 1e9 * price.output) / 1e6;
+    const small = (10 * price.input + 5 * price.output) / 1e6;
+    const reply = b.telegram.botMessages(chat.id).at(-1)!.text!;
+    expect(reply).toContain(formatUsd(small));
+    expect(reply).toContain(formatUsd(small + big));
+    expect(reply).toContain(`You: ${formatUsd(5000 - small)} of $5,000.00 left`);
+    expect(reply).toContain(`This chat: ${formatUsd(10_000 - small - big)} of $10,000.00 left`);
+    // Every amount in the reply reads back as exactly what formatUsd writes for it: no second format.
+    const amounts = reply.match(/<?\$[\d,.]+/g) ?? [];
+    expect(amounts.length).toBeGreaterThanOrEqual(10);
+    for (const amount of amounts) expect(formatUsd(Number(amount.replace(/[$,]/g, "")))).toBe(amount);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { loadConfig, type Config } from "../../src/config.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/util/logger.js";
 import { startApp, type App } from "../../src/app.js";
 import { startBotApiServer, type BotApiServer, type BotApiServerOptions, type Call, type FakeChat, type FakeUser } from "../servers/bot-api.js";
 import { startOpenAIServer, type OpenAIServer } from "../servers/openai.js";

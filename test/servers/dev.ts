@@ -52,8 +52,11 @@ console.log(`WEATHER_API_URL=${meteo.weatherApiUrl}`);
 console.log(`GEOCODING_API_URL=${meteo.geocodingApiUrl}`);
 console.log(`# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo. Ctrl+D ends.`);
 
+/** A parameter as it would read in a log line (strings as they are, anything else as JSON). */
+const show = (value: unknown): string => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
+
 const abbreviate = (text: unknown, max = 100) => {
-  const s = String(text ?? "").replace(/\n/g, "⏎");
+  const s = show(text).replace(/\n/g, "⏎");
   return s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s;
 };
 
@@ -63,13 +66,13 @@ telegram.on("call", (call: Call) => {
   const p = call.params;
   let detail = "";
   if (call.method === "sendMessage" || call.method === "editMessageText") {
-    detail = `chat=${String(p.chat_id)}${p.message_id !== undefined ? ` msg=${String(p.message_id)}` : ""} ${abbreviate(p.text)}`;
+    detail = `chat=${show(p.chat_id)}${p.message_id !== undefined ? ` msg=${show(p.message_id)}` : ""} ${abbreviate(p.text)}`;
   } else if (call.method === "sendMessageDraft") {
-    detail = `chat=${String(p.chat_id)} draft=${String(p.draft_id)} ${abbreviate(p.text)}`;
+    detail = `chat=${show(p.chat_id)} draft=${show(p.draft_id)} ${abbreviate(p.text)}`;
   } else if (call.method === "sendPhoto" || call.method === "editMessageCaption") {
-    detail = `chat=${String(p.chat_id)} caption=${abbreviate(p.caption)}`;
+    detail = `chat=${show(p.chat_id)} caption=${abbreviate(p.caption)}`;
   } else if (p.chat_id !== undefined) {
-    detail = `chat=${String(p.chat_id)}`;
+    detail = `chat=${show(p.chat_id)}`;
   }
   const outcome = call.error ? ` → ${call.error.error_code} ${call.error.description}` : "";
   console.log(`${time} ${call.method} ${detail}${outcome}`);

@@ -126,9 +126,9 @@ export async function startKuboServer(opts: KuboServerOptions = {}): Promise<Kub
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
 
   const state = {
-    mode: opts.mode ?? ("up" as KuboMode),
+    mode: opts.mode ?? "up",
     slowMs: opts.slowMs ?? 2000,
-    downStyle: opts.downStyle ?? ("http-503" as KuboDownStyle),
+    downStyle: opts.downStyle ?? "http-503",
   };
 
   const getBlock = async (cid: CID): Promise<Uint8Array | undefined> => {

@@ -10,7 +10,7 @@ afterAll(async () => {
 });
 
 async function get(base: string, path: string, query: Record<string, string>) {
-  const res = await fetch(`${base}${path}?${new URLSearchParams(query)}`);
+  const res = await fetch(`${base}${path}?${new URLSearchParams(query).toString()}`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -133,7 +133,7 @@ describe("local Open-Meteo: forecast", () => {
   it("holds requests in slow mode until the client gives up", async () => {
     server.mode = "slow";
     try {
-      const err = await fetch(`${server.weatherApiUrl}/v1/forecast?${new URLSearchParams(forecastQuery)}`, {
+      const err = await fetch(`${server.weatherApiUrl}/v1/forecast?${new URLSearchParams(forecastQuery).toString()}`, {
         signal: AbortSignal.timeout(100),
       }).catch((e: unknown) => e);
       expect((err as Error).name).toBe("TimeoutError");

@@ -9,8 +9,8 @@ const echo = defineTool({
     text: z.string().min(1).describe("What to echo"),
     times: z.number().int().min(1).max(5).default(1),
   }),
-  async run({ text, times }) {
-    return { echoed: Array.from({ length: times }, () => text).join(" ") };
+  run({ text, times }) {
+    return Promise.resolve({ echoed: Array.from({ length: times }, () => text).join(" ") });
   },
   status: ({ text }) => `Echoing ${text}…`,
 });
@@ -19,8 +19,8 @@ const noArgs = defineTool({
   name: "now",
   description: "A fixed moment.",
   schema: z.object({}),
-  async run() {
-    return "2026-11-25T00:00:00Z";
+  run() {
+    return Promise.resolve("2026-11-25T00:00:00Z");
   },
 });
 
@@ -58,7 +58,7 @@ describe("toOpenAITools", () => {
   });
 
   it("refuses a schema that is not an object", () => {
-    const bad = defineTool({ name: "bad", description: "", schema: z.string(), run: async () => null });
+    const bad = defineTool({ name: "bad", description: "", schema: z.string(), run: () => Promise.resolve(null) });
     expect(() => toOpenAITools([bad as Tool])).toThrow(/zod object/);
   });
 });
@@ -94,7 +94,7 @@ describe("runToolCall", () => {
     expect(error).toMatch(/^Invalid arguments for echo: text: .+; times: .+$/);
     expect(error.length).toBeLessThan(300);
     const root = await runToolCall([echo], call("echo", "[1,2]"), ctx());
-    expect(JSON.parse(root.content).error).toMatch(/^Invalid arguments for echo: \(arguments\): /);
+    expect((JSON.parse(root.content) as { error: string }).error).toMatch(/^Invalid arguments for echo: \(arguments\): /);
   });
 
   it("shows a ToolError's message but hides other errors, logging them", async () => {
@@ -116,10 +116,10 @@ describe("runToolCall", () => {
       name: "c",
       description: "",
       schema: z.object({}),
-      run: async () => {
+      run: () => {
         const o: Record<string, unknown> = {};
         o.self = o;
-        return o;
+        return Promise.resolve(o);
       },
     });
     expect(await runToolCall([cyclic], call("c", "{}"), ctx())).toEqual({

@@ -3,7 +3,7 @@ import { startOpenMeteoServer, syntheticWeather, type OpenMeteoServer } from "..
 import { runToolCall, toOpenAITools } from "./tool.js";
 import { createWeatherClient, weatherTool, WeatherError, type WeatherReport } from "./weather.js";
 import { describeWeatherCode } from "./wmo.js";
-import { createI18n } from "../../i18n.js";
+import { createI18n } from "../../bot/i18n.js";
 
 let server: OpenMeteoServer;
 

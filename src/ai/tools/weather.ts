@@ -197,7 +197,7 @@ export function createWeatherClient(opts: {
       language,
       format: "json",
     });
-    const data = await getJson("Geocoding", `${geocodingBase}/v1/search?${params}`, signal, caller);
+    const data = await getJson("Geocoding", `${geocodingBase}/v1/search?${params.toString()}`, signal, caller);
     const { results } = parse("Geocoding", geocodingResponseSchema, data);
     return pickPlace(results ?? [], qualifier);
   }
@@ -221,7 +221,7 @@ export function createWeatherClient(opts: {
         temperature_unit: unit,
         wind_speed_unit: "kmh",
       });
-      const data = await getJson("Weather", `${weatherBase}/v1/forecast?${params}`, signal, caller);
+      const data = await getJson("Weather", `${weatherBase}/v1/forecast?${params.toString()}`, signal, caller);
       const forecast = parse("Weather", forecastResponseSchema, data);
       const now = forecast.current;
       return {

@@ -1,0 +1,11 @@
+/** How updates reach the bot: long polling or a webhook (BOT_MODE). */
+
+/** The updates the bot asks Telegram for, in both modes. */
+export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"] as const;
+
+export interface Ingress {
+  /** Stops taking new updates (bounded in time); updates already being handled are not awaited here. */
+  stop(): Promise<void>;
+  /** Once the updates in flight are done: tells Telegram they were handled, so a restart does not get them again. */
+  confirm(lastUpdateId: number): Promise<void>;
+}

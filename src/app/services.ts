@@ -1,0 +1,75 @@
+/**
+ * Builds every service the bot uses from the configuration: the one place where the layers below src/bot are
+ * created and wired to each other.
+ */
+import OpenAI from "openai";
+import type { Config } from "../config.js";
+import type { Logger } from "../util/logger.js";
+import type { BotContext, BotDeps } from "../bot/context.js";
+import { createI18n } from "../bot/i18n.js";
+import { ChatEngine } from "../ai/chat-engine.js";
+import { ImageGenerator } from "../ai/image-generator.js";
+import { encodingForModel } from "../ai/models.js";
+import { createWeatherClient } from "../ai/tools/weather.js";
+import { createIpfsPinner } from "../ipfs/pin.js";
+import type { Store } from "../storage/store.js";
+import { HistoryStore } from "../storage/history.js";
+import { UsageStore } from "../storage/usage.js";
+import { ChatSettingsStore } from "../storage/settings.js";
+import { Pacer } from "../telegram/pacer.js";
+import { DraftSupport } from "../telegram/answer-stream.js";
+import { AccessRefusals } from "../services/access.js";
+import { AdminCache } from "../services/admins.js";
+import { ModelCallLimits } from "../services/limits.js";
+import { RateLimiter } from "../services/rate-limiter.js";
+
+export interface ServiceOptions {
+  log: Logger;
+  store: Store;
+  /** Aborts every answer in flight (the app's one shutdown controller). */
+  shutdown: AbortSignal;
+  /** The clock of usage days, rate limits, budgets and the admin cache. */
+  now: () => Date;
+}
+
+export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
+  const { log, store, now } = opts;
+  // The encoding's table is loaded by the app while Telegram answers; counting awaits nothing after start-up.
+  const encoding = encodingForModel(config.openai.model);
+  const openai = new OpenAI({
+    apiKey: config.openai.apiKey,
+    baseURL: config.openai.baseURL,
+    // One quick retry for connection errors before streaming starts; the user hears about anything longer.
+    maxRetries: 1,
+    timeout: config.openai.idleTimeoutMs,
+  });
+  const usage = new UsageStore(store.keyv, { now });
+  return {
+    config,
+    log,
+    now,
+    shutdown: opts.shutdown,
+    engine: new ChatEngine({ openai, idleTimeoutMs: config.openai.idleTimeoutMs, log }),
+    images: new ImageGenerator({ openai, model: config.openai.imageModel }),
+    encoding,
+    history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
+    usage,
+    settings: new ChatSettingsStore(store.keyv),
+    pacer: new Pacer(),
+    drafts: new DraftSupport(),
+    // The chat's language (/settings) wins over the user's Telegram language.
+    i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
+    accessRefusals: new AccessRefusals(store.keyv),
+    admins: new AdminCache({ ttlMs: config.adminCacheMs, now }),
+    limits: new ModelCallLimits({
+      ownerIds: config.access.ownerIds,
+      budgets: config.budgets,
+      usage,
+      rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now }),
+      prices: config.modelPrices,
+      now,
+    }),
+    weather: createWeatherClient(config.weather),
+    ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,
+  };
+}
