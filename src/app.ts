@@ -8,6 +8,8 @@ import { GrammyError, HttpError, type Bot } from "grammy";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { openStore } from "./storage/store.js";
+import { encodingForModel } from "./ai/models.js";
+import { loadEncoding } from "./ai/tokens.js";
 import type { BotContext, BotDeps } from "./bot/context.js";
 import { createBot } from "./bot/create-bot.js";
 import { registerCommands } from "./bot/command-menus.js";
@@ -51,6 +53,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
+  // The model's token table is read while the store opens and Telegram answers (milliseconds: a built file), and
+  // awaited before the first update is taken; a failure before then must not surface as an unhandled rejection.
+  const tokenizerReady = loadEncoding(encodingForModel(config.openai.model));
+  tokenizerReady.catch(() => undefined);
+
   const store = await openStore(config.store, { onError: (err) => log.error({ err }, "store error") }).catch(
     (err: unknown) => {
       throw new StartupError(`STORE_URL: ${err instanceof Error ? err.message : String(err)}`);
@@ -60,7 +67,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The one shutdown signal: every answer in flight listens to it (hundreds at once under load: not a leak).
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  const deps = await buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
+  const deps = buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
 
   const updates = new UpdateTracker();
   const bot = createBot(config.telegram.token, deps, { features, ...updates.hooks });
@@ -78,6 +85,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   }
   await registerCommands(bot.api, deps.i18n, commandMenu).catch((err: unknown) => log.warn({ err }, "setMyCommands failed"));
 
+  await tokenizerReady;
   const ingress: Ingress =
     config.ingress.mode === "polling"
       ? await startPolling(bot, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log })

@@ -11,7 +11,6 @@ import { createI18n } from "../bot/i18n.js";
 import { ChatEngine } from "../ai/chat-engine.js";
 import { ImageGenerator } from "../ai/image-generator.js";
 import { encodingForModel } from "../ai/models.js";
-import { loadEncoding } from "../ai/tokens.js";
 import { createWeatherClient } from "../ai/tools/weather.js";
 import { createIpfsPinner } from "../ipfs/pin.js";
 import type { Store } from "../storage/store.js";
@@ -36,10 +35,10 @@ export interface ServiceOptions {
   now: () => Date;
 }
 
-export async function buildServices(config: Config, opts: ServiceOptions): Promise<BotDeps> {
+export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
   const { log, store, now } = opts;
+  // The encoding's table is loaded by the app while Telegram answers; counting awaits nothing after start-up.
   const encoding = encodingForModel(config.openai.model);
-  await loadEncoding(encoding);
   const openai = new OpenAI({
     apiKey: config.openai.apiKey,
     baseURL: config.openai.baseURL,
