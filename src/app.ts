@@ -8,6 +8,8 @@ import type { Bot } from "grammy";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { openStore } from "./storage/store.js";
+import { encodingForModel } from "./ai/models.js";
+import { loadEncoding } from "./ai/tokens.js";
 import type { BotContext, BotDeps } from "./bot/context.js";
 import { createBot } from "./bot/create-bot.js";
 import { registerCommands } from "./bot/command-menus.js";
@@ -50,11 +52,20 @@ const STARTUP_CALL_TIMEOUT_MS = 15_000;
 
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log =
-    opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
+    opts.logger ??
+    createLogger({
+      level: config.logLevel,
+      secrets: [config.telegram.token, config.openai.apiKey, ...(config.ingress.mode === "webhook" && config.ingress.secret ? [config.ingress.secret] : [])],
+    });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
   // First, and bounded: an unreachable Bot API or a rejected token is reported within seconds, before anything opens.
   const botInfo = await reachBotApi(config.telegram.token, config.telegram.apiRoot);
+
+  // The model's token table is read while the store opens and Telegram answers (milliseconds: a built file), and
+  // awaited before the first update is taken; a failure before then must not surface as an unhandled rejection.
+  const tokenizerReady = loadEncoding(encodingForModel(config.openai.model));
+  tokenizerReady.catch(() => undefined);
 
   const store = await openStore(config.store, { onError: (err) => log.error({ err }, "store error") }).catch(
     (err: unknown) => {
@@ -65,7 +76,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The one shutdown signal: every answer in flight listens to it (hundreds at once under load: not a leak).
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  const deps = await buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
+  const deps = buildServices(config, { log, store, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
 
   const updates = new UpdateTracker();
   const bot = createBot(config.telegram.token, deps, { features, botInfo, ...updates.hooks });
@@ -74,6 +85,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     log.warn({ err }, "setMyCommands failed"),
   );
 
+  await tokenizerReady;
   const ingress: Ingress =
     config.ingress.mode === "polling"
       ? await startPolling(bot, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log, backoff: opts.pollBackoff })

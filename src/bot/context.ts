@@ -6,6 +6,7 @@ import type { Api, Context } from "grammy";
 import type { I18n, I18nFlavor } from "@grammyjs/i18n";
 import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
+import type { InFlight } from "../util/in-flight.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { ImageGenerator } from "../ai/image-generator.js";
 import type { EncodingName } from "../ai/models.js";
@@ -20,6 +21,7 @@ import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
 import type { AnswersInFlight } from "./answers-in-flight.js";
+import type { LimitNotices } from "../services/limit-notices.js";
 
 /** Everything a feature needs, built once in src/app.ts and injected into every context. */
 export interface BotDeps {
@@ -40,9 +42,13 @@ export interface BotDeps {
   settings: ChatSettingsStore;
   pacer: Pacer;
   drafts: DraftSupport;
+  /** Users' pictures being downloaded, shared by the requests that need them at the same time (bot/pictures.ts). */
+  pictureDownloads: InFlight<Uint8Array>;
   i18n: I18n<BotContext>;
   /** Who was told they may not use the bot. */
   accessRefusals: AccessRefusals;
+  /** Who was told they are over a limit (told once per window, not once per message). */
+  limitNotices: LimitNotices;
   /** Group admin checks (getChatMember, cached). */
   admins: AdminCache;
   /** Rate limit and daily budgets, checked before every model call. */

@@ -1,5 +1,6 @@
 import type { BotContext } from "./context.js";
 import { estimateCost } from "../ai/pricing.js";
+import { senderOf } from "./sender.js";
 
 /** What one model call used, as the model server reported it. */
 export interface ModelUsage {
@@ -23,7 +24,7 @@ export async function recordUsage(ctx: BotContext, usage: ModelUsage[]): Promise
       deps.config.modelPrices,
     );
     await deps.usage
-      .record({ userId: ctx.from?.id, chatId: ctx.chat!.id, ...u, costUsd })
+      .record({ sender: senderOf(ctx), chatId: ctx.chat!.id, ...u, costUsd })
       .catch((err: unknown) => ctx.log.warn({ err }, "usage not recorded"));
   }
 }

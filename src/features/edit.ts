@@ -2,7 +2,6 @@ import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { answerTracked } from "../bot/answer.js";
 import { editedQuestion } from "../bot/addressing.js";
-import { historyImageResolver } from "../bot/pictures.js";
 import { historyKeyOf } from "../bot/target.js";
 import { weatherTool } from "../ai/tools/weather.js";
 import { HistoryStore } from "../storage/history.js";
@@ -29,7 +28,7 @@ editFeature.on("edited_message:text", async (ctx) => {
   if (isLast && !ctx.editAbortedAnswer && last.question.content === question) return;
   await answerTracked(ctx, {
     text: question,
-    resolveImages: historyImageResolver(ctx),
+    seesPictures: true,
     tools: [weatherTool(ctx.deps.weather)],
     replaces: isLast ? { questionMessageId: messageId, messageIds: last.answer?.messageIds ?? [] } : undefined,
   });

@@ -21,6 +21,8 @@ export interface ImageRef {
   detail: "low" | "high" | "auto";
   /** Vision input tokens for this image at this detail, computed from its size. */
   tokens: number;
+  /** Bytes, as Telegram reported them: a follow-up that cannot carry them any more skips it without asking. */
+  fileSize?: number;
 }
 
 export interface HistoryTurn {
@@ -96,7 +98,8 @@ function isImageRef(value: unknown): value is ImageRef {
     isCount(image.width) &&
     isCount(image.height) &&
     (image.detail === "low" || image.detail === "high" || image.detail === "auto") &&
-    isCount(image.tokens)
+    isCount(image.tokens) &&
+    (image.fileSize === undefined || isCount(image.fileSize))
   );
 }
 

@@ -174,7 +174,7 @@ describe("markdownToEntities: constructs", () => {
     expect(ft.entities[0]).toMatchObject({ language: "js" });
   });
 
-  it("makes text_link only for http, https, tg and mailto URLs, with an optional title", () => {
+  it("makes text_link only for http, https, tg and mailto URLs, with an optional title; <…> URLs may hold spaces", () => {
     const ft = convert(
       '[a](https://a.example/x_(y)) [b](http://b.example "Title") [c](tg://resolve?domain=x) ' +
         "[d](mailto:me@example.com) [e](javascript:alert(1)) [f](ftp://x) [g](<https://g.example/a b>)",
@@ -185,6 +185,7 @@ describe("markdownToEntities: constructs", () => {
       { type: "text_link", offset: 2, length: 1, url: "http://b.example" },
       { type: "text_link", offset: 4, length: 1, url: "tg://resolve?domain=x" },
       { type: "text_link", offset: 6, length: 1, url: "mailto:me@example.com" },
+      { type: "text_link", offset: 12, length: 1, url: "https://g.example/a%20b" },
     ]);
   });
 
@@ -315,6 +316,83 @@ describe("markdownToEntities: constructs", () => {
     expect(ft.text).toContain("☑ Learn sort\n☐ Try bubble sort never");
     expect(ft.text).toContain("snake_case_names stay as they are: 2*3*4.");
     expect(ft.text).toContain("See https://tc39.es for the spec");
+  });
+});
+
+describe("markdownToEntities: what the hand-written reader got wrong (issue 10)", () => {
+  it("keeps a fenced block inside a list item, or on its marker line, inside that item", () => {
+    const ft = convert("1. Install:\n   ```bash\n   npm ci\n   ```\n2. Run:\n- ```sh\n  npm start\n  ```\n- **done**");
+    expect(ft.text).toBe("1. Install:\nnpm ci\n2. Run:\n• npm start\n• done");
+    expect(spans(ft)).toEqual([
+      ["pre", "npm ci"],
+      ["pre", "npm start"],
+      ["bold", "done"],
+    ]);
+    expect(ft.entities[0]).toMatchObject({ language: "bash" });
+  });
+
+  it("keeps a fence inside a block quote a code block, line breaks and all", () => {
+    const ft = convert("> Run:\n> ```js\n> let a = 1;\n> let b = 2;\n> ```\n> Done.");
+    expect(ft.text).toBe("Run:\nlet a = 1;\nlet b = 2;\nDone.");
+    expect(spans(ft)).toEqual([
+      ["blockquote", "Run:\nlet a = 1;\nlet b = 2;\nDone."],
+      ["pre", "let a = 1;\nlet b = 2;"],
+    ]);
+  });
+
+  it("resolves reference-style links", () => {
+    const ft = convert("Read [the docs][1] and [MDN].\n\n[1]: https://example.com/docs\n[mdn]: https://developer.mozilla.org 'MDN'");
+    expect(ft.text).toBe("Read the docs and MDN.");
+    expect(ft.entities).toEqual([
+      { type: "text_link", offset: 5, length: 8, url: "https://example.com/docs" },
+      { type: "text_link", offset: 18, length: 3, url: "https://developer.mozilla.org" },
+    ]);
+  });
+
+  it("decodes HTML entities", () => {
+    expect(convert("a &amp; b &lt;c&gt; d&nbsp;e &copy; &#x1F600; &unknown;").text).toBe("a & b <c> d\u00a0e © 😀 &unknown;");
+  });
+
+  it("shows a badge as a link named by its alt text, and keeps <…> destinations with escapes", () => {
+    expect(convert("[![CI](https://img.example/ci.svg)](https://github.com/o/r/actions)")).toEqual({
+      text: "CI",
+      entities: [{ type: "text_link", offset: 0, length: 2, url: "https://github.com/o/r/actions" }],
+    });
+    // CommonMark example 493: the escaped > does not close the destination, so this is text, URL and all.
+    expect(convert("[link](<foo\\>)")).toEqual({ text: "[link](<foo>)", entities: [] });
+    expect(convert("[link](<https://example.com/a\\>b>)").entities).toEqual([
+      { type: "text_link", offset: 0, length: 4, url: "https://example.com/a%3Eb" },
+    ]);
+  });
+
+  it("keeps the link and drops the code style when code sits inside a link; bold around code stays", () => {
+    const ft = convert("See [`package.json`](https://example.com/pkg) and **run `npm ci`**.");
+    expect(spans(ft)).toEqual([
+      ["text_link", "package.json"],
+      ["bold", "run npm ci"],
+      ["code", "npm ci"],
+    ]);
+  });
+
+  it("reads indented code as code and setext headings as headings", () => {
+    const ft = convert("Title\n===\n\nText:\n\n    const a = 1;\n      indented();\n\nSub\n---\nEnd");
+    expect(ft.text).toBe("Title\n\nText:\n\nconst a = 1;\n  indented();\n\nSub\nEnd");
+    expect(spans(ft)).toEqual([
+      ["bold", "Title"],
+      ["pre", "const a = 1;\n  indented();"],
+      ["bold", "Sub"],
+    ]);
+  });
+
+  it("shows raw HTML as text, never dropping it", () => {
+    expect(convert("x<sup>2</sup> and <span>kept</span>\n\n<div>\n*block*\n</div>").text).toBe(
+      "x<sup>2</sup> and <span>kept</span>\n\n<div>\n*block*\n</div>",
+    );
+  });
+
+  it("numbers ordered lists from their start, indents nested items under their parent's text", () => {
+    const ft = convert("3. three\n1. four\n   - nested\n     more\n\n   second paragraph");
+    expect(ft.text).toBe("3. three\n4. four\n   • nested\n     more\n\n   second paragraph");
   });
 });
 
@@ -481,7 +559,7 @@ describe("markdownToEntities: properties", () => {
   });
 
   it("stays valid on hostile input (deep nesting, thousands of unmatched markers)", () => {
-    // Speed on these is measured by a benchmark, not here (DEVELOPERS.md): this checks the output only.
+    // Speed on these is measured by a benchmark, not here (CONTRIBUTING.md): this checks the output only.
     const hostile = [
       "*a ".repeat(3000),
       "_".repeat(10000),

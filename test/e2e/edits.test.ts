@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UserSendsOptions } from "../servers/bot-api.js";
-import { edit, userEdits } from "../helpers/edits.js";
+import { edit } from "../helpers/edits.js";
 import { botText, chatCalls, newGroup, newPrivateChat, startHarness, type Harness } from "../helpers/harness.js";
 
 let h: Harness;
@@ -62,7 +62,7 @@ describe("an edited question", () => {
     const target = h.app.handled + 2;
     const { message_id: question } = h.telegram.userSends({ chat: chat.id, from: user, text: "tell me a long story" });
     await h.telegram.waitFor((c) => c.method === "sendMessageDraft" && Number(c.params.chat_id) === chat.id && c.status === 200, 10_000);
-    userEdits(h, chat.id, question, "tell me a short one");
+    h.telegram.userEdits({ chat: chat.id, messageId: question, text: "tell me a short one" });
     await h.app.whenHandled(target, 15_000);
     expect(Date.now() - started).toBeLessThan(10_000);
 
@@ -83,7 +83,7 @@ describe("an edited question", () => {
     const { message_id: question } = h.telegram.userSends({ chat: chat.id, from: user, text: `@${username} a long one please` });
     await h.telegram.waitFor((c) => c.method === "sendMessage" && Number(c.params.chat_id) === chat.id && c.status === 200, 10_000);
     const [streaming] = h.telegram.botMessages(chat.id);
-    userEdits(h, chat.id, question, `@${username} a short one please`);
+    h.telegram.userEdits({ chat: chat.id, messageId: question, text: `@${username} a short one please` });
     await h.app.whenHandled(target, 15_000);
     expect(h.telegram.botMessages(chat.id).map((m) => [m.message_id, m.text, m.reply_to_message_id])).toEqual([
       [streaming!.message_id, "Short answer.", question],
@@ -101,7 +101,7 @@ describe("an edited question", () => {
     const { message_id: question } = h.telegram.userSends({ chat: chat.id, from: user, text: `@${username} go on` });
     await h.telegram.waitFor((c) => c.method === "sendMessage" && Number(c.params.chat_id) === chat.id, 10_000);
     const requests = h.openai.chatRequests().length;
-    userEdits(h, chat.id, question, "never mind, friends");
+    h.telegram.userEdits({ chat: chat.id, messageId: question, text: "never mind, friends" });
     await h.app.whenHandled(target, 15_000);
     expect(botText(h, chat.id)).toBe(full);
     expect(h.openai.chatRequests()).toHaveLength(requests);

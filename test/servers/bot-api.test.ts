@@ -235,7 +235,7 @@ describe("sending and editing", () => {
     const question = server.userSends({ chat: -100777, from: alice, text: "q", threadId: 5 });
     const answer = await api.sendMessage(-100777, "a", { message_thread_id: 5, reply_parameters: { message_id: question.message_id } });
     expect(answer).toMatchObject({ message_thread_id: 5, is_topic_message: true, reply_to_message: { text: "q" } });
-    expect(server.messages(-100777)[1]).toMatchObject({ message_thread_id: 5, reply_to_message_id: question.message_id });
+    expect(server.messages(-100777).at(-1)).toMatchObject({ message_thread_id: 5, reply_to_message_id: question.message_id });
   });
 });
 

@@ -1,4 +1,5 @@
-// The bot's own profile: getMe, and the command menus set with setMyCommands. Telegram keeps one list per scope and
+// The bot's own profile: getMe (with the BotFather settings the server was started with: inline mode, guest mode,
+// topics in private chats), and the command menus set with setMyCommands. Telegram keeps one list per scope and
 // language code (up to 100 commands of 1-32 lower-case letters, digits and underscores, each with a description of
 // 1-256 characters), and getMyCommands answers [] for a scope nobody set.
 import type { Methods } from "./dispatch.js";
@@ -10,7 +11,11 @@ export class BotProfile {
   /** Command lists by scope and language code (commandsKey). */
   private readonly commands = new Map<string, unknown[]>();
 
-  constructor(private readonly botUser: BotUser) {}
+  constructor(
+    private readonly botUser: BotUser,
+    /** What BotFather settings getMe reports (read on every call: tests may switch them). */
+    private readonly settings: () => { inline: boolean; guest: boolean; privateTopics: boolean },
+  ) {}
 
   /** Commands stored by setMyCommands for a scope (default `{type:"default"}`) and language code. */
   myCommands(scope?: Json, languageCode = ""): unknown[] | undefined {
@@ -19,14 +24,20 @@ export class BotProfile {
 
   methods(): Methods {
     return {
-      getMe: () => ({
-        ...this.botUser,
-        can_join_groups: true,
-        can_read_all_group_messages: false,
-        supports_inline_queries: false,
-        can_connect_to_business: false,
-        has_main_web_app: false,
-      }),
+      getMe: () => {
+        const settings = this.settings();
+        return {
+          ...this.botUser,
+          can_join_groups: true,
+          can_read_all_group_messages: false,
+          supports_inline_queries: settings.inline,
+          can_connect_to_business: false,
+          has_main_web_app: false,
+          has_topics_enabled: settings.privateTopics,
+          allows_users_to_create_topics: settings.privateTopics,
+          supports_guest_queries: settings.guest,
+        };
+      },
 
       setMyCommands: (p) => {
         const commands = p.json("commands", "can't parse commands JSON object");

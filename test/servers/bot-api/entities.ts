@@ -110,7 +110,7 @@ export function entityError(text: string, entities: unknown): string | undefined
 }
 
 /** The `entities`/`caption_entities` parameter for `text`, validated; undefined when absent or empty. */
-export function entitiesFrom(p: Params, name: "entities" | "caption_entities", text: string): MessageEntity[] | undefined {
+export function entitiesFrom(p: Params, name: string, text: string): MessageEntity[] | undefined {
   const value = p.json(name, `can't parse entities: ${name} is not valid JSON`);
   if (value === undefined) return undefined;
   const reason = entityError(text, value);

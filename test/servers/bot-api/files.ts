@@ -144,7 +144,19 @@ export function guessMime(fileName: string): string {
     gif: "image/gif",
     pdf: "application/pdf",
     txt: "text/plain",
+    md: "text/markdown",
+    csv: "text/csv",
+    html: "text/html",
     json: "application/json",
+    zip: "application/zip",
+    docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ogg: "audio/ogg",
+    oga: "audio/ogg",
+    opus: "audio/ogg",
+    mp3: "audio/mpeg",
+    m4a: "audio/mp4",
+    wav: "audio/wav",
+    mp4: "video/mp4",
   };
   return (ext && known[ext]) ?? "application/octet-stream";
 }

@@ -15,7 +15,8 @@ export const hasMarkup = (markup: unknown) => normalizeMarkup(markup) !== undefi
 /** Same markup by content (an empty inline keyboard equals none). */
 export const sameMarkup = (a: unknown, b: unknown) => canonical(normalizeMarkup(a)) === canonical(normalizeMarkup(b));
 
-function validateReplyMarkup(markup: unknown): void {
+/** Throws Telegram's refusal for a malformed reply markup. */
+export function validateReplyMarkup(markup: unknown): void {
   const parseError = badRequest("can't parse reply keyboard markup JSON object");
   if (!isObject(markup)) throw parseError;
   if (markup.inline_keyboard !== undefined) {

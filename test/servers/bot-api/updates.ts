@@ -1,14 +1,24 @@
 // Updates, as the Bot API hands them to a bot: a queue with increasing update_ids, read by getUpdates long polling
-// (offset confirms, limit 1-100, timeout in seconds; allowed_updates remembered across calls, and chat_member and
-// reactions only when asked for). A newer poll ends the older one with 409 ("terminated by other getUpdates
-// request"), and getUpdates answers 409 while a webhook is set. setWebhook/deleteWebhook/getWebhookInfo keep the
-// webhook's settings (updates are not POSTed to it). Callback queries can be answered once.
+// (offset confirms, limit 1-100, timeout in seconds) or POSTed to a webhook (webhook-delivery.ts). allowed_updates is
+// one setting, changed by getUpdates and setWebhook when they give it and kept otherwise: an empty list means every
+// type but chat_member, message_reaction and message_reaction_count (the opt-in ones); updates of types not allowed
+// are dropped, as Telegram does. A newer poll ends the older one with 409 ("terminated by other getUpdates
+// request"), and getUpdates answers 409 while a webhook is set. setWebhook requires an HTTPS URL on port 443, 80, 88
+// or 8443 (plain http on any port too with the allowHttpWebhooks option, for tests). Callback queries can be answered
+// once.
 import { NO_ANSWER, type MethodContext, type Methods } from "./dispatch.js";
 import { isObject, stripUndefined, type Json } from "./json.js";
 import { ApiError, badRequest, isValidUrl, type Params } from "./params.js";
+import type { WebhookDeliveryOptions } from "./types.js";
+import { WebhookDelivery } from "./webhook-delivery.js";
 
 /** Update types delivered when allowed_updates is empty/unset (Telegram's default excludes these). */
-const OPT_IN_UPDATES = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
+export const OPT_IN_UPDATES = new Set(["chat_member", "message_reaction", "message_reaction_count"]);
+
+const WEBHOOK_PORTS = new Set(["443", "80", "88", "8443"]);
+
+/** The type of an update: its one field besides update_id. */
+export const updateType = (update: Json) => Object.keys(update).find((k) => k !== "update_id") ?? "";
 
 /** The settings stored by setWebhook. */
 export interface Webhook {
@@ -16,6 +26,15 @@ export interface Webhook {
   secret_token?: string;
   allowed_updates?: string[];
   max_connections?: number;
+}
+
+/** What the server remembers of a callback query until it is answered. */
+export interface CallbackQueryInfo {
+  fromId: number;
+  chatId?: number;
+  messageId?: number;
+  /** Pressed on an ephemeral message. */
+  ephemeral: boolean;
 }
 
 type PollOutcome = { result: unknown[] } | { error: ApiError };
@@ -26,7 +45,7 @@ interface PendingPoll {
 }
 
 export class UpdateQueue {
-  /** Stored webhook (setWebhook); while set, getUpdates answers 409 like Telegram. */
+  /** Stored webhook (setWebhook); while set, updates are POSTed to it and getUpdates answers 409 like Telegram. */
   webhook: Webhook | undefined;
 
   /** Updates not yet confirmed by an offset, oldest first. */
@@ -36,11 +55,39 @@ export class UpdateQueue {
   private allowedUpdates: string[] = [];
   private pendingPoll: PendingPoll | undefined;
   private closed = false;
-  /** Callback query ids not answered yet. */
-  private readonly callbackQueries = new Set<string>();
+  /** Callback queries not answered yet, by id. */
+  private readonly callbackQueries = new Map<string, CallbackQueryInfo>();
 
-  /** `onUpdate` sees every update as it is queued. */
-  constructor(private readonly onUpdate: (update: Json) => void) {}
+  /** POSTs updates while a webhook is set. */
+  readonly delivery: WebhookDelivery;
+
+  /**
+   * `onUpdate` sees every update as it is queued; `runReply` executes a method named in a webhook's answer.
+   */
+  constructor(
+    private readonly onUpdate: (update: Json) => void,
+    runReply: (method: string, params: Json) => void,
+    deliveryOptions: WebhookDeliveryOptions,
+    /** Mutable: accept http:// webhook URLs on any port (tests). */
+    public allowHttpWebhooks: boolean,
+  ) {
+    this.delivery = new WebhookDelivery(
+      {
+        target: () => this.webhook,
+        pending: () => this.deliverable(),
+        confirm: (update) => {
+          this.updates = this.updates.filter((u) => u !== update);
+        },
+        runReply,
+      },
+      deliveryOptions,
+    );
+  }
+
+  /** The allowed_updates in force ([] = Telegram's default set). */
+  get allowed(): string[] {
+    return [...this.allowedUpdates];
+  }
 
   /** Queues any update (update_id assigned when missing). Callback query ids become answerable. */
   push(raw: Json): Json {
@@ -49,16 +96,32 @@ export class UpdateQueue {
     update.update_id = updateId;
     this.nextUpdateId = Math.max(this.nextUpdateId, updateId + 1);
     const cbq = update.callback_query;
-    if (isObject(cbq) && typeof cbq.id === "string") this.callbackQueries.add(cbq.id);
+    if (isObject(cbq) && typeof cbq.id === "string") {
+      const from = isObject(cbq.from) ? cbq.from : {};
+      const message = isObject(cbq.message) ? cbq.message : {};
+      const chat = isObject(message.chat) ? message.chat : {};
+      this.callbackQueries.set(cbq.id, {
+        fromId: Number(from.id),
+        chatId: typeof chat.id === "number" ? chat.id : undefined,
+        messageId: typeof message.message_id === "number" ? message.message_id : undefined,
+        ephemeral: message.ephemeral_message_id !== undefined,
+      });
+    }
     this.updates.push(update);
     this.onUpdate(update);
     this.flushPoll();
+    this.delivery.kick();
     return update;
   }
 
   /** Updates not yet confirmed by getUpdates. */
   pending(): Json[] {
     return [...this.updates];
+  }
+
+  /** An unanswered callback query. */
+  callbackQuery(id: string): CallbackQueryInfo | undefined {
+    return this.callbackQueries.get(id);
   }
 
   /** An id for a new callback query (unique per update and time, like Telegram's opaque ids). */
@@ -69,6 +132,7 @@ export class UpdateQueue {
   /** Answers a waiting poll with [] and every later one at once. */
   close(): void {
     this.closed = true;
+    this.delivery.close();
     const poll = this.pendingPoll;
     this.pendingPoll = undefined;
     poll?.resolve({ result: [] });
@@ -85,31 +149,34 @@ export class UpdateQueue {
           this.webhook = undefined;
           return true;
         }
-        if (!isValidUrl(url, false) || !url.startsWith("https://")) throw badRequest("bad webhook: An HTTPS URL must be provided for webhook");
-        const allowed = p.json("allowed_updates", "can't parse allowed updates");
+        this.checkWebhookUrl(url);
+        const allowed = this.allowedFrom(p);
         const secret = p.str("secret_token");
         if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) throw badRequest("secret token contains unallowed characters");
+        const maxConnections = p.int("max_connections");
+        if (maxConnections !== undefined && (maxConnections < 1 || maxConnections > 100)) throw badRequest("bad webhook: max_connections must be between 1 and 100");
         if (p.bool("drop_pending_updates")) this.updates = [];
-        this.webhook = stripUndefined({
-          url,
-          secret_token: secret,
-          allowed_updates: Array.isArray(allowed) ? (allowed as string[]) : undefined,
-          max_connections: p.int("max_connections"),
-        });
+        if (allowed !== undefined) this.allowedUpdates = allowed;
+        this.webhook = stripUndefined({ url, secret_token: secret, allowed_updates: allowed, max_connections: maxConnections });
+        this.delivery.reset();
+        this.delivery.kick();
         return true;
       },
       deleteWebhook: (p) => {
         if (p.bool("drop_pending_updates")) this.updates = [];
         this.webhook = undefined;
+        this.delivery.reset();
         return true;
       },
       getWebhookInfo: () =>
         stripUndefined({
           url: this.webhook?.url ?? "",
           has_custom_certificate: false,
-          pending_update_count: this.updates.length,
-          max_connections: this.webhook?.max_connections,
-          allowed_updates: this.webhook?.allowed_updates,
+          pending_update_count: this.deliverable().length,
+          last_error_date: this.webhook ? this.delivery.lastErrorDate : undefined,
+          last_error_message: this.webhook ? this.delivery.lastErrorMessage : undefined,
+          max_connections: this.webhook ? (this.webhook.max_connections ?? 40) : undefined,
+          allowed_updates: this.webhook && this.allowedUpdates.length > 0 ? [...this.allowedUpdates] : undefined,
         }),
 
       answerCallbackQuery: (p) => {
@@ -118,6 +185,7 @@ export class UpdateQueue {
         p.str("text");
         p.bool("show_alert");
         p.int("cache_time");
+        if (p.str("url") !== undefined && !isValidUrl(p.str("url")!, true)) throw badRequest("URL_INVALID");
         if (!this.callbackQueries.delete(id)) {
           throw badRequest("query is too old and response timeout expired or query ID is invalid");
         }
@@ -137,11 +205,8 @@ export class UpdateQueue {
     const offset = p.int("offset");
     const limit = Math.min(100, Math.max(1, p.int("limit") ?? 100));
     const timeout = Math.max(0, p.int("timeout") ?? 0);
-    const allowed = p.json("allowed_updates", "can't parse allowed updates");
-    if (allowed !== undefined) {
-      if (!Array.isArray(allowed) || !allowed.every((t) => typeof t === "string")) throw badRequest("can't parse allowed updates");
-      this.allowedUpdates = allowed;
-    }
+    const allowed = this.allowedFrom(p);
+    if (allowed !== undefined) this.allowedUpdates = allowed;
     if (offset !== undefined) {
       if (offset > 0) this.updates = this.updates.filter((u) => (u.update_id as number) >= offset);
       else if (offset < 0) this.updates = this.updates.slice(offset);
@@ -179,14 +244,37 @@ export class UpdateQueue {
     });
   }
 
-  /** The first `limit` updates of the types the bot asked for; updates of other types are dropped, as Telegram does. */
+  /** Whether the bot asked for updates of this type. */
+  private isAllowed(type: string): boolean {
+    return this.allowedUpdates.length > 0 ? this.allowedUpdates.includes(type) : !OPT_IN_UPDATES.has(type);
+  }
+
+  /** The pending updates of the types the bot asked for; updates of other types are dropped, as Telegram does. */
+  private deliverable(): Json[] {
+    this.updates = this.updates.filter((u) => this.isAllowed(updateType(u)));
+    return this.updates;
+  }
+
+  /** The first `limit` updates of the types the bot asked for. */
   private takeUpdates(limit: number): Json[] {
-    const allowed = this.allowedUpdates;
-    this.updates = this.updates.filter((u) => {
-      const type = Object.keys(u).find((k) => k !== "update_id") ?? "";
-      return allowed.length > 0 ? allowed.includes(type) : !OPT_IN_UPDATES.has(type);
-    });
-    return this.updates.slice(0, limit);
+    return this.deliverable().slice(0, limit);
+  }
+
+  /** The allowed_updates parameter, checked; undefined when absent. */
+  private allowedFrom(p: Params): string[] | undefined {
+    const allowed = p.json("allowed_updates", "can't parse allowed updates");
+    if (allowed === undefined) return undefined;
+    if (!Array.isArray(allowed) || !allowed.every((t) => typeof t === "string")) throw badRequest("can't parse allowed updates");
+    return allowed;
+  }
+
+  /** Telegram's rules for a webhook URL (loosened for local http listeners by allowHttpWebhooks). */
+  private checkWebhookUrl(url: string): void {
+    if (!isValidUrl(url, false)) throw badRequest("bad webhook: Failed to resolve host: Name or service not known");
+    const parsed = new URL(url);
+    if (parsed.protocol === "http:" && this.allowHttpWebhooks) return;
+    if (parsed.protocol !== "https:") throw badRequest("bad webhook: An HTTPS URL must be provided for webhook");
+    if (!WEBHOOK_PORTS.has(parsed.port || "443")) throw badRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443");
   }
 
   private flushPoll(): void {
