@@ -123,6 +123,11 @@ export const envSchema = z.object({
   }),
   /** Models admins may pick in /settings (comma-separated); the configured model is always one of them. */
   ALLOWED_MODELS: modelList,
+  /** Megabytes of users' pictures one model request may carry (the newest that fit); bounds memory and downloads. */
+  MAX_PICTURE_MB_PER_REQUEST: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: "must be a number of megabytes" }).positive("must be more than 0").default(20),
+  ),
   /** Longest system prompt /system accepts, in tokens of the chat model's encoding. */
   SYSTEM_PROMPT_MAX_TOKENS: positiveInt(1000),
   /** How long a group admin check (getChatMember) is trusted before Telegram is asked again. */
@@ -138,7 +143,17 @@ export const envSchema = z.object({
   /** Longest voice note, audio file or video note transcribed (Telegram's duration, checked before downloading). */
   VOICE_MAX_SECONDS: positiveInt(600),
   WEBHOOK_URL: optionalUrl(),
-  WEBHOOK_SECRET: optionalString,
+  /** Checked on every webhook call (X-Telegram-Bot-Api-Secret-Token); without it one is derived from the bot token. */
+  WEBHOOK_SECRET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+      .optional(),
+  ),
+  /** The path updates are served on, when a reverse proxy changes WEBHOOK_URL's path (default: WEBHOOK_URL's path). */
+  WEBHOOK_PATH: z.preprocess(emptyToUndefined, z.string().trim().regex(/^\/\S*$/, "must be a path starting with /").optional()),
   PORT: positiveInt(8080),
 });
 
@@ -159,7 +174,13 @@ const configSchema = envSchema.transform((e, ctx) => {
   }
   const ingress =
     e.BOT_MODE === "webhook" && e.WEBHOOK_URL
-      ? { mode: "webhook" as const, url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, port: e.PORT }
+      ? {
+          mode: "webhook" as const,
+          url: e.WEBHOOK_URL,
+          secret: e.WEBHOOK_SECRET,
+          path: e.WEBHOOK_PATH ?? new URL(e.WEBHOOK_URL).pathname,
+          port: e.PORT,
+        }
       : { mode: "polling" as const };
   return {
     telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, "") },
@@ -180,7 +201,7 @@ const configSchema = envSchema.transform((e, ctx) => {
     store: e.STORE_URL,
     ipfs: { apiUrl: e.IPFS_API_URL, gatewayUrl: e.IPFS_GATEWAY_URL },
     weather: { weatherApiUrl: e.WEATHER_API_URL, geocodingApiUrl: e.GEOCODING_API_URL },
-    /** How updates arrive (BOT_MODE): long polling, or a webhook with its URL, secret and port. */
+    /** How updates arrive (BOT_MODE): long polling, or a webhook with its URL, secret (if given), path and port. */
     ingress,
     access: { allowedUserIds: e.ALLOWED_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ownerIds: e.BOT_OWNER_IDS },
     logLevel: e.LOG_LEVEL,
@@ -189,6 +210,8 @@ const configSchema = envSchema.transform((e, ctx) => {
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
     /** Price overrides (MODEL_PRICES, parsed) on top of the built-in table. */
     modelPrices: e.MODEL_PRICES,
+    /** Bytes of users' pictures one model request may carry: the newest that fit. */
+    pictureBytesPerRequest: Math.floor(e.MAX_PICTURE_MB_PER_REQUEST * 1024 * 1024),
     /** Models /settings offers; the first is the configured OPENAI_MODEL. */
     allowedModels: [...new Set([e.OPENAI_MODEL, ...(e.ALLOWED_MODELS.length > 0 ? e.ALLOWED_MODELS : DEFAULT_EXTRA_MODELS)])],
     systemPromptMaxTokens: e.SYSTEM_PROMPT_MAX_TOKENS,

@@ -15,7 +15,7 @@ help = **What I can do**
     • /weather city: the current weather there, from Open-Meteo (or just ask me about the weather).
     • /tokens text (or as a reply to a message or photo): tokens, characters and estimated cost; -v shows each token.
     • /usage: tokens and estimated cost so far, for you and for this chat.
-    • /reset: forget this chat's history and start over.
+    • /reset: forget this chat's history and start over (a group's shared history: admins only).
     • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
     • /settings: model, shared or per-member history, language, and spoken answers to voice notes for this chat (admins).
     • /help: this message.
@@ -29,6 +29,7 @@ cmd-reset = Forget this chat's history
 
 ask-usage = Usage: /ask your question — for example: /ask why is the sky blue?
 reset-done = Done: I've forgotten this chat's history.
+reset-done-own = Done: I've forgotten your history in this chat.
 unknown-command = I don't know that command. Send /help to see what I can do.
 not-text = I can read text messages, photos, image files, voice notes, audio files and round videos — not this kind of message yet.
 

@@ -4,6 +4,7 @@ access-denied = Sorry, this bot is private and not available to you here. Please
 access-denied-title = Not available
 admin-only = Only this group's admins can do that.
 admin-only-button = Only this group's admins can change the settings.
+reset-admin-only = Only this group's admins can reset its shared history. An admin can switch to one history per member in /settings.
 
 cmd-system = Show or set this chat's system prompt
 cmd-settings = Model, history and language for this chat
@@ -74,5 +75,6 @@ budget-line-cost =
         [user] You
        *[chat] This chat
     }: { $left } of { $limit } left
+budget-held = (another { $held } held for answers being written now)
 budget-resets = Renews at 00:00 UTC (in { $time }).
 budget-owner-exempt = As the bot's owner you are not limited.

@@ -4,6 +4,7 @@ access-denied = 抱歉，这是一个私人机器人，你在这里无法使用�
 access-denied-title = 无法使用
 admin-only = 只有本群的管理员才能这样做。
 admin-only-button = 只有本群的管理员才能修改设置。
+reset-admin-only = 只有本群的管理员才能清除共享的对话记录。管理员可以在 /settings 中改为每位成员各自一份记录。
 
 cmd-system = 查看或设置本聊天的系统提示词
 cmd-settings = 本聊天的模型、历史记录和语言
@@ -74,5 +75,6 @@ budget-line-cost =
         [user] 你
        *[chat] 本聊天
     }：还剩 { $left }（共 { $limit }）
+budget-held = （另有 { $held } 预留给正在生成的回答）
 budget-resets = 在 UTC 时间 00:00 重置（还有 { $time }）。
 budget-owner-exempt = 你是机器人的管理者，不受限制。

@@ -6,6 +6,7 @@ import type { Api, Context } from "grammy";
 import type { I18n, I18nFlavor } from "@grammyjs/i18n";
 import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
+import type { InFlight } from "../util/in-flight.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { ImageGenerator } from "../ai/image-generator.js";
 import type { SpeechSynthesizer } from "../ai/speech.js";
@@ -17,11 +18,13 @@ import type { HistoryStore } from "../storage/history.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
 import type { Pacer } from "../telegram/pacer.js";
-import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { DraftSupport } from "../telegram/draft-support.js";
 import type { InlineMessageTarget } from "../telegram/target.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
+import type { AnswersInFlight } from "./answers-in-flight.js";
+import type { LimitNotices } from "../services/limit-notices.js";
 
 /** Everything a feature needs, built once in src/app.ts and injected into every context. */
 export interface BotDeps {
@@ -46,9 +49,13 @@ export interface BotDeps {
   settings: ChatSettingsStore;
   pacer: Pacer;
   drafts: DraftSupport;
+  /** Users' pictures being downloaded, shared by the requests that need them at the same time (bot/pictures.ts). */
+  pictureDownloads: InFlight<Uint8Array>;
   i18n: I18n<BotContext>;
   /** Who was told they may not use the bot. */
   accessRefusals: AccessRefusals;
+  /** Who was told they are over a limit (told once per window, not once per message). */
+  limitNotices: LimitNotices;
   /** Group admin checks (getChatMember, cached). */
   admins: AdminCache;
   /** Rate limit and daily budgets, checked before every model call. */
@@ -56,6 +63,8 @@ export interface BotDeps {
   weather: WeatherClient;
   /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
   ipfs: IpfsPinner | undefined;
+  /** Answers being written, by question: what an edit (or a stop button) aborts. */
+  answers: AnswersInFlight;
 }
 
 export interface BotExtras {
@@ -73,6 +82,11 @@ export interface BotExtras {
    * into that message (edited by inline_message_id) instead of a chat, and no chat history is read or written.
    */
   inlineMessage?: InlineMessageTarget;
+  /**
+   * Set on an edited question that aborted its own answer in flight (middleware/edit-interrupt.ts): it is answered
+   * even if that answer was cut before anything reached history.
+   */
+  editAbortedAnswer?: boolean;
 }
 
 export type BotContext = Context & I18nFlavor & BotExtras;

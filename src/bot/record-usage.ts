@@ -1,5 +1,6 @@
 import type { BotContext } from "./context.js";
 import { estimateCost } from "../ai/pricing.js";
+import { senderOf } from "./sender.js";
 
 /** What one model call used, as the model server reported it (audio: as measured by the bot). */
 export interface ModelUsage {
@@ -37,7 +38,7 @@ export async function recordUsage(ctx: BotContext, usage: ModelUsage[]): Promise
       deps.config.modelPrices,
     );
     await deps.usage
-      .record({ userId: ctx.from?.id, chatId: ctx.chat?.id, ...recorded, costUsd })
+      .record({ sender: senderOf(ctx), chatId: ctx.chat?.id, ...recorded, costUsd })
       .catch((err: unknown) => ctx.log.warn({ err }, "usage not recorded"));
   }
 }

@@ -1,4 +1,7 @@
-/** Short replies the bot writes itself (not streamed answers: those go through answer.ts). */
+/**
+ * Short replies the bot writes itself (not streamed answers: those go through answer.ts), and the one way every
+ * other message the bot sends or edits outside a streamed answer takes a slot of the pacer first.
+ */
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { BotContext } from "./context.js";
 import { targetOf } from "./target.js";
@@ -26,15 +29,33 @@ export async function sendFormatted(
   const parts = splitFormatted(formatted);
   const ids: number[] = [];
   for (const [i, part] of parts.entries()) {
-    const sent = await ctx.api.sendMessage(target.chatId, part.text, {
-      entities: part.entities,
-      link_preview_options: { is_disabled: true },
-      ...(i === 0 ? firstMessageOptions(target) : topicOptions(target)),
-      ...(i === parts.length - 1 && opts.replyMarkup ? { reply_markup: opts.replyMarkup } : {}),
-    });
+    const sent = await paced(ctx, () =>
+      ctx.api.sendMessage(target.chatId, part.text, {
+        entities: part.entities,
+        link_preview_options: { is_disabled: true },
+        ...(i === 0 ? firstMessageOptions(target) : topicOptions(target)),
+        ...(i === parts.length - 1 && opts.replyMarkup ? { reply_markup: opts.replyMarkup } : {}),
+      }),
+    );
     ids.push(sent.message_id);
   }
   return ids;
+}
+
+/**
+ * Runs one Bot API call that sends or edits a message in this update's chat, in a final-class slot of the pacer: it
+ * waits for room in the chat's (and the group's, and the bot's) windows, so short replies, refusals and photos never
+ * run into Telegram's flood control nor crowd out the answers being streamed.
+ */
+export async function paced<T>(ctx: BotContext, call: () => Promise<T>): Promise<T> {
+  const chat = ctx.chat!;
+  const { pacer, shutdown } = ctx.deps;
+  const slot = await pacer.acquireFinal(chat.id, chat.type === "private" ? "private" : "group", "message", shutdown);
+  try {
+    return await call();
+  } finally {
+    pacer.settle(slot);
+  }
 }
 
 /** Sends a short text the bot wrote itself, as Markdown (turned into entities). */

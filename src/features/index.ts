@@ -8,6 +8,7 @@ import type { CommandMenu } from "../bot/command-menus.js";
 import type { BotContext } from "../bot/context.js";
 import { startFeature } from "./start.js";
 import { askFeature } from "./ask.js";
+import { editFeature } from "./edit.js";
 import { resetFeature } from "./reset.js";
 import { systemFeature } from "./system.js";
 import { settingsFeature } from "./settings.js";
@@ -40,6 +41,8 @@ export const features: Composer<BotContext>[] = [
   // Before ask: `/ask` on or replying to a picture goes to the vision model.
   photoFeature,
   askFeature,
+  // Edited questions (edited_message only: no other feature sees those).
+  editFeature,
   // Last: private messages nobody else handled.
   fallbackFeature,
 ];

@@ -1,7 +1,7 @@
 import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { isChatAdmin } from "../bot/chat-admin.js";
-import { replyMarkdown, sendFormatted } from "../bot/reply.js";
+import { paced, replyMarkdown, sendFormatted } from "../bot/reply.js";
 import { effectiveModel } from "../services/models.js";
 import type { ChatSettings } from "../storage/settings.js";
 import type { FormattedText } from "../telegram/formatted-text.js";
@@ -99,7 +99,7 @@ settingsFeature.callbackQuery(/^set:(model|hist|lang|voice):(.+)$/, async (ctx) 
   if ("language" in patch) await ctx.i18n.renegotiateLocale();
   const { text, keyboard } = render(ctx, settings);
   try {
-    await ctx.editMessageText(text.text, { entities: text.entities, reply_markup: keyboard });
+    await paced(ctx, () => ctx.editMessageText(text.text, { entities: text.entities, reply_markup: keyboard }));
   } catch (err) {
     // Pressing the option that is already chosen changes nothing; Telegram says so, and that is fine. Any other
     // failure only leaves the keyboard stale: the setting is saved, so the press is still confirmed.

@@ -3,6 +3,7 @@ import type { BotContext } from "../bot/context.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { formatDuration, spenderOf } from "../bot/admission.js";
+import { senderOf } from "../bot/sender.js";
 import type { UsageRecord, UsageSummary } from "../storage/usage.js";
 
 /**
@@ -14,7 +15,8 @@ export const usageFeature = new Composer<BotContext>();
 
 usageFeature.command("usage", async (ctx) => {
   const usage = ctx.deps.usage;
-  const mine = ctx.from ? await usage.get({ userId: ctx.from.id }) : undefined;
+  const sender = senderOf(ctx);
+  const mine = sender ? await usage.get(sender) : undefined;
   const chat = ctx.chat.type === "private" && mine ? undefined : await usage.get({ chatId: ctx.chat.id });
   const blocks: string[] = [];
   if (mine) blocks.push(summary(ctx, ctx.t("usage-you"), mine));
@@ -63,9 +65,15 @@ export async function describeBudget(ctx: BotContext): Promise<string | undefine
   const lines: string[] = [ctx.t("budget-title")];
   for (const scope of ["user", "chat"] as const) {
     const s = status[scope];
-    if (s?.tokens) lines.push(ctx.t("budget-line-tokens", { scope, left: s.tokens.left, limit: s.tokens.limit }));
+    // What answers being written right now hold is not spent yet, but not free either: said, so "left" adds up.
+    const held = (reserved: number, shown: string) => (reserved > 0 ? ` ${ctx.t("budget-held", { held: shown })}` : "");
+    if (s?.tokens) {
+      const { left, limit, reserved } = s.tokens;
+      lines.push(ctx.t("budget-line-tokens", { scope, left, limit }) + held(reserved, fmt(reserved)));
+    }
     if (s?.costUsd) {
-      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(s.costUsd.left), limit: formatUsd(s.costUsd.limit) }));
+      const { left, limit, reserved } = s.costUsd;
+      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(left), limit: formatUsd(limit) }) + held(reserved, formatUsd(reserved)));
     }
   }
   lines.push(ctx.t("budget-resets", { time: formatDuration(ctx, status.resetsAt.getTime() - ctx.deps.now().getTime()) }));

@@ -22,7 +22,6 @@ import { admitModelCall } from "../bot/admission.js";
 import { addressedQuestion, repliedTo } from "../bot/addressing.js";
 import { answerQuestion } from "../bot/answer.js";
 import { modelErrorNoteKey } from "../bot/model-error-notes.js";
-import { historyImageResolver } from "../bot/pictures.js";
 import { recordUsage } from "../bot/record-usage.js";
 import { replyMarkdown, sendFormatted } from "../bot/reply.js";
 import { sendSpeech, speakableText } from "../bot/spoken-reply.js";
@@ -136,7 +135,7 @@ async function answerAudio(ctx: BotContext, source: AudioSource, question: strin
   const result = await answerQuestion(ctx, {
     text: question ? `${question}\n\n${transcript}` : transcript,
     header: transcriptQuote(transcript),
-    resolveImages: historyImageResolver(ctx),
+    seesPictures: true,
     tools: [weatherTool(ctx.deps.weather)],
   });
   const spokenInput = source.kind === "voice" || source.kind === "video_note";

@@ -1,6 +1,6 @@
 import Keyv from "keyv";
 import { describe, expect, it } from "vitest";
-import { DAY_TTL_MS, emptyUsage, UsageStore } from "./usage.js";
+import { DAY_TTL_MS, emptyUsage, UsageStore, type Sender } from "./usage.js";
 
 function clock(iso: string) {
   let now = new Date(iso);
@@ -8,7 +8,7 @@ function clock(iso: string) {
 }
 
 const call = (extra: Partial<Parameters<UsageStore["record"]>[0]> = {}) => ({
-  userId: 42,
+  sender: { userId: 42 } as Sender | undefined,
   chatId: -100123,
   model: "gpt-4o-mini",
   promptTokens: 1000,
@@ -113,11 +113,22 @@ describe("UsageStore", () => {
 
   it("charges only the chat when there is no user, and counts unpriced calls", async () => {
     const store = new UsageStore(new Keyv());
-    await store.record(call({ userId: undefined, costUsd: null }));
-    await store.record(call({ userId: undefined, costUsd: 0.01 }));
+    await store.record(call({ sender: undefined, costUsd: null }));
+    await store.record(call({ sender: undefined, costUsd: 0.01 }));
     const chat = await store.get({ chatId: -100123 });
     expect(chat.total).toMatchObject({ calls: 2, unpricedCalls: 1, costUsd: 0.01 });
     expect((await store.get({ userId: 42 })).total.calls).toBe(0);
+  });
+
+  it("keeps a chat writing as itself apart from the same chat's own totals and from users", async () => {
+    const store = new UsageStore(new Keyv());
+    await store.record(call({ sender: { senderChatId: -100123 }, promptTokens: 10, completionTokens: 5 }));
+    expect((await store.get({ senderChatId: -100123 })).total).toMatchObject({ calls: 1, promptTokens: 10 });
+    expect((await store.get({ chatId: -100123 })).total).toMatchObject({ calls: 1, promptTokens: 10 });
+    expect((await store.get({ userId: 42 })).total.calls).toBe(0);
+    await store.record(call({ promptTokens: 1 }));
+    expect((await store.get({ senderChatId: -100123 })).total.calls).toBe(1);
+    expect((await store.get({ chatId: -100123 })).total.calls).toBe(2);
   });
 
   it("loses no update when many calls are recorded at once", async () => {

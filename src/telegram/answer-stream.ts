@@ -20,6 +20,7 @@ import { markdownToEntities } from "./markdown.js";
 import { splitFormatted } from "./split.js";
 import { sleep, type ChatKind, type Pacer, type PacerKey, type UpdateKind } from "./pacer.js";
 import { firstMessageOptions, isInlineTarget, paceKeyOf, topicOptions, type ChatTarget, type StreamTarget } from "./target.js";
+import type { DraftSupport } from "./draft-support.js";
 
 
 /** What a producer feeds the stream: answer text as it arrives, or a short status while a tool runs. */
@@ -39,8 +40,17 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Short note for the user when the producer fails (in their language); appended to what arrived. */
   errorNote?: (error: unknown) => string;
-  /** Note appended when the signal aborts the answer (e.g. shutdown or a stop button). */
-  abortNote?: string;
+  /**
+   * Note appended when the signal aborts the answer (e.g. shutdown or a stop button). A function gets the signal's
+   * reason and may return undefined: the text that arrived is then left as it is, without a note.
+   */
+  abortNote?: string | ((reason: unknown) => string | undefined);
+  /**
+   * Messages of an earlier answer that this one replaces (its question was edited), in order: the new answer is
+   * edited into them in place; the ones it does not need are deleted, and one that can no longer be edited is deleted
+   * and sent anew, so the chat never shows both answers. Chat targets only.
+   */
+  replace?: readonly number[];
   /** Shown above the answer in its first message, from the first text on (e.g. the transcript of a voice question). */
   header?: FormattedText;
   /** Inline messages: the note under an answer cut to fit one message. */
@@ -57,25 +67,13 @@ export interface StreamOutcome {
   aborted: boolean;
 }
 
-/** Remembers chats (or the whole server) where sendMessageDraft is refused, so they stream by edits instead. */
-export class DraftSupport {
-  private serverRefuses = false;
-  private readonly refusingChats = new Set<number>();
-
-  usable(chatId: number): boolean {
-    return !this.serverRefuses && !this.refusingChats.has(chatId);
-  }
-
-  refuse(chatId: number, wholeServer: boolean): void {
-    if (wholeServer) this.serverRefuses = true;
-    else this.refusingChats.add(chatId);
-  }
-}
-
 interface SentPart {
   messageId: number;
   shown: FormattedText;
 }
+
+/** What a replaced message "shows" before the new answer reaches it: never equal to a rendered part. */
+const STALE: FormattedText = { text: "", entities: [] };
 
 const TYPING_REPEAT_MS = 4500;
 /** Drafts are a 30-second preview: refresh one that would otherwise expire while a tool runs. */
@@ -125,7 +123,10 @@ class AnswerStream {
     this.paceKey = paceKeyOf(target);
     // Inline messages are paced like group messages (Telegram counts their edits like a group's).
     this.chatKind = this.chat?.chatType === "private" ? "private" : "group";
-    this.mode = this.chat?.chatType === "private" && deps.drafts.usable(this.chat.chatId) ? "draft" : "edit";
+    const replacing = this.chat ? (opts.replace ?? []) : [];
+    // A replacement grows inside the old answer's messages: edits, never a draft beside them.
+    this.mode = replacing.length === 0 && this.chat?.chatType === "private" && deps.drafts.usable(this.chat.chatId) ? "draft" : "edit";
+    for (const messageId of replacing) this.sent.push({ messageId, shown: STALE });
     // The inline message already exists (the chosen result, or the guest answer): the answer only ever edits it.
     if (this.inlineMessageId !== undefined) this.sent[0] = { messageId: 0, shown: { text: "", entities: [] } };
   }
@@ -170,8 +171,11 @@ class AnswerStream {
       pump.catch((err: unknown) => this.deps.log.debug({ err }, "draft update cancelled"));
     } else await pump;
 
+    const { abortNote } = this.opts;
     const note = aborted
-      ? this.opts.abortNote
+      ? typeof abortNote === "function"
+        ? abortNote(this.opts.signal?.reason)
+        : abortNote
       : error !== undefined
         ? (this.opts.errorNote?.(error) ?? "")
         : undefined;
@@ -352,12 +356,17 @@ class AnswerStream {
         return this.apply(op, plainParts, final);
       }
       if (op.kind === "draft") {
-        // Drafts unsupported here (older server, or not allowed in this chat): stream by edits from now on.
-        const wholeServer = err.error_code === 404;
-        this.deps.drafts.refuse(this.chat!.chatId, wholeServer);
-        this.mode = "edit";
-        this.draftIndex = -1;
-        log.info({ ...this.where, description }, "drafts refused; streaming by edits");
+        const chatId = this.chat!.chatId;
+        const refusal = this.deps.drafts.failed(chatId, err);
+        if (refusal) {
+          // The method itself is refused (older server, or not in this chat): this answer goes on by edits.
+          this.mode = "edit";
+          this.draftIndex = -1;
+          log.info({ chatId, description, refusal }, "drafts refused; streaming by edits");
+        } else {
+          // A passing failure costs this draft only: the next one carries newer text anyway.
+          log.warn({ chatId, description, status: err.error_code }, "draft update failed; skipped");
+        }
         return false;
       }
       if (/message is not modified/i.test(description)) {
@@ -371,8 +380,9 @@ class AnswerStream {
         return false;
       }
       if (op.kind === "edit" && /message to edit not found|message can't be edited/i.test(description)) {
-        // The user deleted our message (or it is too old to edit): the final pass sends the text anew.
-        this.sent.splice(op.index);
+        // The user deleted our message, or it can no longer be edited: it and the parts after it go, and the text is
+        // sent anew, in order, and never twice.
+        await this.discardFrom(op.index, /can't be edited/i.test(description));
         return false;
       }
     }
@@ -398,7 +408,29 @@ class AnswerStream {
       if (!ok && op.kind === "send") await sleep(250);
     }
     if (this.inlineMessageId !== undefined) return [];
+    // A replaced answer that was longer: its extra parts would read as part of the new one.
+    await this.deleteMessages(this.sent.splice(parts.length).map((s) => s.messageId));
     return this.sent.slice(0, parts.length).map((s) => s.messageId);
+  }
+
+  /** Forgets the parts from `index` on and deletes their messages (`index` itself only if it still exists). */
+  private async discardFrom(index: number, includingIndex: boolean): Promise<void> {
+    const discarded = this.sent.splice(index);
+    await this.deleteMessages((includingIndex ? discarded : discarded.slice(1)).map((s) => s.messageId));
+  }
+
+  /** Deletes messages of this answer (chat targets), paced like every final update; a failure is logged, not fatal. */
+  private async deleteMessages(messageIds: number[]): Promise<void> {
+    const { api, pacer, log } = this.deps;
+    const chatId = this.chat?.chatId;
+    if (chatId === undefined) return;
+    for (const messageId of messageIds) {
+      const slot = await pacer.acquireFinal(this.paceKey, this.chatKind, "message");
+      await api
+        .deleteMessage(chatId, messageId)
+        .catch((err: unknown) => log.warn({ err, chatId, messageId }, "could not delete a replaced message"));
+      pacer.settle(slot);
+    }
   }
 
   private keepTyping(): { stop(): void } {
