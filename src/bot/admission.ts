@@ -47,7 +47,9 @@ export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): 
   if (admission.ok) return admission.permit;
   const { refusal } = admission;
   const sender = senderOf(ctx);
-  if (!(await ctx.deps.limitNotices.shouldTell(refusal, ctx.chat!.id, sender))) {
+  // An inline or guest answer's message waits for this answer: it is always told there. In chats, once per window.
+  const chatId = ctx.inlineMessage ? undefined : ctx.chat?.id;
+  if (chatId !== undefined && !(await ctx.deps.limitNotices.shouldTell(refusal, chatId, sender))) {
     ctx.log.debug({ refusal, sender }, "model call refused by a limit (already told)");
     return undefined;
   }
