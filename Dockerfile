@@ -3,9 +3,12 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci runs the prepare script (scripts/build-if-stale.mjs); without src/ yet it has nothing to build.
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# dist/ with the token tables (dist/**/encodings/*.bpe), then only what runs it.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
@@ -19,5 +22,5 @@ COPY locales ./locales
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-# Same entry as a clone: npm start (prestart finds no TypeScript here and skips the build).
+# Same entry as a clone: npm start (scripts/start.mjs finds no sources to rebuild here and runs dist/main.js).
 CMD ["npm", "start"]

@@ -5,9 +5,10 @@
  * read from /proc without counting the test servers, which run here. A simulated network round trip is added to
  * every Bot API answer (BENCH_RTT_MS, default 20 ms).
  *
- * Sections: latency (first token → first visible text; last token → final text), flood control (50 private and
- * 10 group chats streaming at once), bot CPU per 300-token answer, history cost with 10 vs 1,000 messages, token
- * counting speed, and (when present) the picture timings.
+ * Sections: start-up (`npm start` → first getUpdates, time to a configuration error, idle memory; bench/startup.ts),
+ * latency (first token → first visible text; last token → final text), flood control (50 private and 10 group chats
+ * streaming at once, with the bot's idle and peak memory), bot CPU per 300-token answer, history cost with 10 vs
+ * 1,000 messages, token counting speed, and (when present) the picture timings.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import { startOpenAIServer, type ChatRequestBody, type OpenAIServer } from "../t
 import { openStore } from "../src/storage/store.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../src/storage/history.js";
 import { loadEncoding, messageTokens } from "../src/ai/tokens.js";
+import { startCommand, TARGETS } from "./startup.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
@@ -40,12 +42,14 @@ interface BotProcess {
   /** User and system CPU ms separately. */
   cpuSplit(): { user: number; system: number };
   rssMb(): number;
+  /** VmHWM: the most resident memory the process has had so far. */
+  peakRssMb(): number;
 }
 
 async function startBot(telegram: BotApiServer, openai: OpenAIServer, dir: string): Promise<BotProcess> {
-  // The built bot, as `npm start` runs it (main() builds it once before the sections run).
+  // The built bot, as `npm start` runs it: the start script's V8 flags too (the build runs once before the sections).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, join(ROOT, "dist/main.js")], {
+  const child = spawn(process.execPath, [...profile, ...startCommand().args], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? "",
@@ -86,6 +90,10 @@ async function startBot(telegram: BotApiServer, openai: OpenAIServer, dir: strin
     rssMb() {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
       return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+    },
+    peakRssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
     },
   };
 }
@@ -231,8 +239,14 @@ async function oneAnswer(
 }
 
 async function floodControl(): Promise<string[]> {
-  return withBot(async ({ telegram, openai }) => {
+  return withBot(async ({ telegram, openai, bot }) => {
     const lines: string[] = [];
+    // Memory: idle before the flood (a few seconds after start-up), the highest sample during it, and VmHWM (the
+    // peak over the process's life, start-up included).
+    await sleep(2000);
+    const idleRss = bot.rssMb();
+    let peakRss = idleRss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, bot.rssMb())), 25);
     const privates = Array.from({ length: 50 }, (_, i) => 20_000 + i);
     const groups = Array.from({ length: 10 }, (_, i) => -20_000 - i);
     const texts = new Map<number, string>();
@@ -267,6 +281,8 @@ async function floodControl(): Promise<string[]> {
       for (const id of all) if (!doneAt.has(id) && complete(id)) doneAt.set(id, Date.now() - start);
       await sleep(50);
     }
+    clearInterval(sampler);
+    const lifetimePeak = bot.peakRssMb();
     const missing = all.filter((id) => !doneAt.has(id));
     const perSecond = new Map<number, number>();
     for (const c of telegram.calls) if (["sendMessage", "editMessageText", "sendMessageDraft"].includes(c.method)) {
@@ -289,6 +305,9 @@ async function floodControl(): Promise<string[]> {
       `  complete answers: ${doneAt.size}/${all.length}${missing.length ? ` (missing: ${missing.join(",")})` : ""}; ` +
         `time to complete: median ${(finish.median / 1000).toFixed(1)} s, max ${(finish.max / 1000).toFixed(1)} s (the model streams for ~8 s)`,
       `  busiest second: ${busiest} sends/edits/drafts (Telegram allows ~30)`,
+      `  bot RSS: idle ${idleRss.toFixed(0)} MB before the flood  [target ≤ ${TARGETS.idleRssMb} MB: ${idleRss <= TARGETS.idleRssMb ? "ok" : "MISSED"}]; ` +
+        `peak ${peakRss.toFixed(0)} MB during it  [target ≤ ${TARGETS.peakRssMb} MB: ${peakRss <= TARGETS.peakRssMb ? "ok" : "MISSED"}]; ` +
+        `VmHWM ${lifetimePeak.toFixed(0)} MB (whole life)`,
     );
     return lines;
   });
@@ -349,6 +368,11 @@ async function tokenizer(): Promise<string[]> {
   return ["Token counting (o200k_base, ~1 MB mixed English and Chinese)", ...mod.formatTokenizerTable(results).split("\n").map((l) => `  ${l}`), ...check.lines.map((l) => `  ${l}`)];
 }
 
+async function startup(): Promise<string[]> {
+  const mod = await import("./startup.js");
+  return mod.formatStartup(await mod.runStartupBench({ runs: 5 }));
+}
+
 async function pictures(): Promise<string[]> {
   if (!existsSync(join(ROOT, "bench/image.ts"))) return [];
   const path = "./image.js"; // written with the picture feature; optional here
@@ -359,8 +383,10 @@ async function pictures(): Promise<string[]> {
 }
 
 const only = process.argv.slice(2);
-execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+// The same build as `npm run build` (dist/ and its token tables).
+execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { stdio: "inherit" });
 const sections: Array<[string, () => Promise<string[]>]> = [
+  ["startup", startup],
   ["latency", latencyAndCpu],
   ["flood", floodControl],
   ["history", historyCost],
@@ -368,6 +394,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["pictures", pictures],
   ["markdown", async () => (await import("./markdown.js")).markdownBench()],
   ["knowledge", async () => (await import("./knowledge.js")).knowledgeBench()],
+  ["inline", async () => (await import("./voice-inline.js")).voiceInlineBench()],
 ];
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue;

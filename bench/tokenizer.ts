@@ -14,7 +14,8 @@ import { pathToFileURL } from "node:url";
 import o200k, { clearMergeCache, countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import { getEncoding } from "js-tiktoken";
 import { get_encoding } from "tiktoken";
-import { BpeCounter, type BpeTables } from "../src/ai/bpe-counter.js";
+import { BpeCounter } from "../src/ai/bpe-counter.js";
+import { BpeTable, type BpeSource } from "../src/ai/bpe-table.js";
 import { rng } from "../test/helpers/random.js";
 
 export interface Result {
@@ -199,9 +200,10 @@ export function runTokenizerBench(opts: { bytes?: number; runs?: number } = {}):
     count: (t) => wasm!.encode(t).length,
     teardown: () => wasm?.free(),
   };
-  // What the bot counts with (src/ai/tokens.ts countTokens): bpe-counter.ts on gpt-tokenizer's own o200k tables.
+  // What the bot counts with (src/ai/tokens.ts countTokens): bpe-counter.ts on the compact o200k table (bpe-table.ts),
+  // made from gpt-tokenizer's data as `npm run build` makes it.
   // Judged like gpt-tokenizer: new text, its piece cache emptied and warmed on other text before each run.
-  const counter = new BpeCounter((o200k as unknown as { bytePairEncodingCoreProcessor: BpeTables }).bytePairEncodingCoreProcessor);
+  const counter = new BpeCounter(BpeTable.fromSource("o200k_base", (o200k as unknown as { bytePairEncodingCoreProcessor: BpeSource }).bytePairEncodingCoreProcessor));
   const bot: Contender = {
     name: "bot (bpe-counter)",
     beforeEachRun: () => {

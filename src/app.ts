@@ -4,18 +4,21 @@
  * start it in-process against the local test servers exactly the same way.
  */
 import { setMaxListeners } from "node:events";
-import { GrammyError, HttpError, type Bot } from "grammy";
+import type { Bot } from "grammy";
 import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { openStore } from "./storage/store.js";
 import { openVectorStore } from "./storage/vectors/open.js";
+import { encodingForModel } from "./ai/models.js";
+import { loadEncoding } from "./ai/tokens.js";
 import type { BotContext, BotDeps } from "./bot/context.js";
 import { createBot } from "./bot/create-bot.js";
 import { registerCommands } from "./bot/command-menus.js";
 import { commandMenu, features } from "./features/index.js";
 import type { Ingress } from "./app/ingress.js";
-import { startPolling } from "./app/ingress-polling.js";
+import { startPolling, type PollBackoff } from "./app/ingress-polling.js";
 import { startWebhook } from "./app/ingress-webhook.js";
+import { reachBotApi } from "./app/bot-api-reach.js";
 import { buildServices } from "./app/services.js";
 import { StartupError } from "./app/startup-error.js";
 import { UpdateTracker } from "./app/update-tracker.js";
@@ -41,12 +44,29 @@ export interface AppOptions {
   gracePeriodMs?: number;
   /** The clock of usage days, rate limits, budgets and the admin cache (tests move it instead of waiting). */
   now?: () => Date;
+  /** Pauses between failed getUpdates calls (default: from 0.5 s, doubling, jittered, at most 30 s). */
+  pollBackoff?: PollBackoff;
 }
+
+/** The most a start-up call after getMe (the command menu, deleteWebhook) may take, retries included. */
+const STARTUP_CALL_TIMEOUT_MS = 15_000;
 
 export async function startApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const log =
-    opts.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey] });
+    opts.logger ??
+    createLogger({
+      level: config.logLevel,
+      secrets: [config.telegram.token, config.openai.apiKey, ...(config.ingress.mode === "webhook" && config.ingress.secret ? [config.ingress.secret] : [])],
+    });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
+
+  // First, and bounded: an unreachable Bot API or a rejected token is reported within seconds, before anything opens.
+  const botInfo = await reachBotApi(config.telegram.token, config.telegram.apiRoot);
+
+  // The model's token table is read while the store opens and Telegram answers (milliseconds: a built file), and
+  // awaited before the first update is taken; a failure before then must not surface as an unhandled rejection.
+  const tokenizerReady = loadEncoding(encodingForModel(config.openai.model));
+  tokenizerReady.catch(() => undefined);
 
   const store = await openStore(config.store, { onError: (err) => log.error({ err }, "store error") }).catch(
     (err: unknown) => {
@@ -70,28 +90,20 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The one shutdown signal: every answer in flight listens to it (hundreds at once under load: not a leak).
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  const deps = await buildServices(config, { log, store, vectors, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
+  const deps = buildServices(config, { log, store, vectors, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
   log.info({ vectors: vectors.kind }, "vector store open");
 
   const updates = new UpdateTracker();
-  const bot = createBot(config.telegram.token, deps, { features, ...updates.hooks });
-  try {
-    await bot.init();
-  } catch (err) {
-    await closeStores().catch(() => undefined);
-    if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
-      throw new StartupError("TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized): check the token");
-    }
-    if (err instanceof HttpError) {
-      throw new StartupError(`cannot reach the Telegram Bot API at ${config.telegram.apiRoot}: ${err.error instanceof Error ? err.error.message : String(err.error)}`);
-    }
-    throw err;
-  }
-  await registerCommands(bot.api, deps.i18n, commandMenu).catch((err: unknown) => log.warn({ err }, "setMyCommands failed"));
+  const bot = createBot(config.telegram.token, deps, { features, botInfo, ...updates.hooks });
+  // setMyCommands goes through auto-retry: bounded too, and a menu that could not be set only warrants a warning.
+  await registerCommands(bot.api, deps.i18n, commandMenu, AbortSignal.timeout(STARTUP_CALL_TIMEOUT_MS)).catch((err: unknown) =>
+    log.warn({ err }, "setMyCommands failed"),
+  );
 
+  await tokenizerReady;
   const ingress: Ingress =
     config.ingress.mode === "polling"
-      ? await startPolling(bot, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log })
+      ? await startPolling(bot, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log, backoff: opts.pollBackoff })
       : await startWebhook(bot, config.ingress, log);
   log.info({ username: bot.botInfo.username, mode: config.ingress.mode, store: config.store.kind }, "bot started");
 

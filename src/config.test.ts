@@ -44,8 +44,19 @@ describe("rules inside the schema", () => {
       mode: "webhook",
       url: "https://bot.example/hook",
       secret: "s3cret",
+      path: "/hook",
       port: 9000,
     });
+    expect(loadConfig({ ...base, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example", WEBHOOK_PATH: "/tg" }).ingress).toEqual({
+      mode: "webhook",
+      url: "https://bot.example",
+      secret: undefined,
+      path: "/tg",
+      port: 8080,
+    });
+    expect(loadConfig({ ...base, BOT_MODE: "webhook", WEBHOOK_URL: "https://bot.example" }).ingress).toMatchObject({ path: "/" });
+    expect(() => loadConfig({ ...base, WEBHOOK_SECRET: "has spaces" })).toThrow(/^WEBHOOK_SECRET must be 1-256 characters/);
+    expect(() => loadConfig({ ...base, WEBHOOK_PATH: "tg" })).toThrow(new ConfigError("WEBHOOK_PATH must be a path starting with /"));
     expect(() => loadConfig({ ...base, BOT_MODE: "webhook" })).toThrow(new ConfigError("WEBHOOK_URL is missing (required when BOT_MODE=webhook)"));
     expect(() => loadConfig({ ...base, BOT_MODE: "push" })).toThrow(new ConfigError("BOT_MODE must be polling or webhook"));
   });

@@ -73,6 +73,9 @@ export const envSchema = z.object({
   OPENAI_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4.1-mini")),
   OPENAI_VISION_MODEL: optionalString,
   OPENAI_IMAGE_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-image-1")),
+  OPENAI_TRANSCRIBE_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4o-mini-transcribe")),
+  OPENAI_TTS_MODEL: z.preprocess(emptyToUndefined, z.string().trim().default("gpt-4o-mini-tts")),
+  OPENAI_TTS_VOICE: z.preprocess(emptyToUndefined, z.string().trim().default("alloy")),
   STORE_URL: z.preprocess(
     emptyToUndefined,
     z
@@ -128,6 +131,11 @@ export const envSchema = z.object({
   }),
   /** Models admins may pick in /settings (comma-separated); the configured model is always one of them. */
   ALLOWED_MODELS: modelList,
+  /** Megabytes of users' pictures one model request may carry (the newest that fit); bounds memory and downloads. */
+  MAX_PICTURE_MB_PER_REQUEST: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: "must be a number of megabytes" }).positive("must be more than 0").default(20),
+  ),
   /** Longest system prompt /system accepts, in tokens of the chat model's encoding. */
   SYSTEM_PROMPT_MAX_TOKENS: positiveInt(1000),
   /** How long a group admin check (getChatMember) is trusted before Telegram is asked again. */
@@ -153,8 +161,20 @@ export const envSchema = z.object({
   /** Per chat: documents /learn keeps, and their chunks (about 500 tokens each) together. */
   KNOWLEDGE_MAX_DOCUMENTS: positiveInt(50),
   KNOWLEDGE_MAX_CHUNKS: positiveInt(10_000),
+  /** Longest voice note, audio file or video note transcribed (Telegram's duration, checked before downloading). */
+  VOICE_MAX_SECONDS: positiveInt(600),
   WEBHOOK_URL: optionalUrl(),
-  WEBHOOK_SECRET: optionalString,
+  /** Checked on every webhook call (X-Telegram-Bot-Api-Secret-Token); without it one is derived from the bot token. */
+  WEBHOOK_SECRET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+      .optional(),
+  ),
+  /** The path updates are served on, when a reverse proxy changes WEBHOOK_URL's path (default: WEBHOOK_URL's path). */
+  WEBHOOK_PATH: z.preprocess(emptyToUndefined, z.string().trim().regex(/^\/\S*$/, "must be a path starting with /").optional()),
   PORT: positiveInt(8080),
 });
 
@@ -175,7 +195,13 @@ const configSchema = envSchema.transform((e, ctx) => {
   }
   const ingress =
     e.BOT_MODE === "webhook" && e.WEBHOOK_URL
-      ? { mode: "webhook" as const, url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, port: e.PORT }
+      ? {
+          mode: "webhook" as const,
+          url: e.WEBHOOK_URL,
+          secret: e.WEBHOOK_SECRET,
+          path: e.WEBHOOK_PATH ?? new URL(e.WEBHOOK_URL).pathname,
+          port: e.PORT,
+        }
       : { mode: "polling" as const };
   return {
     telegram: { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, "") },
@@ -185,6 +211,9 @@ const configSchema = envSchema.transform((e, ctx) => {
       model: e.OPENAI_MODEL,
       visionModel: e.OPENAI_VISION_MODEL ?? e.OPENAI_MODEL,
       imageModel: e.OPENAI_IMAGE_MODEL,
+      transcribeModel: e.OPENAI_TRANSCRIBE_MODEL,
+      ttsModel: e.OPENAI_TTS_MODEL,
+      ttsVoice: e.OPENAI_TTS_VOICE,
       idleTimeoutMs: e.MODEL_IDLE_TIMEOUT_SECONDS * 1000,
       /** Upper bound for one answer's completion tokens. */
       maxAnswerTokens: e.MAX_ANSWER_TOKENS,
@@ -193,7 +222,7 @@ const configSchema = envSchema.transform((e, ctx) => {
     store: e.STORE_URL,
     ipfs: { apiUrl: e.IPFS_API_URL, gatewayUrl: e.IPFS_GATEWAY_URL },
     weather: { weatherApiUrl: e.WEATHER_API_URL, geocodingApiUrl: e.GEOCODING_API_URL },
-    /** How updates arrive (BOT_MODE): long polling, or a webhook with its URL, secret and port. */
+    /** How updates arrive (BOT_MODE): long polling, or a webhook with its URL, secret (if given), path and port. */
     ingress,
     access: { allowedUserIds: e.ALLOWED_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ownerIds: e.BOT_OWNER_IDS },
     logLevel: e.LOG_LEVEL,
@@ -202,9 +231,13 @@ const configSchema = envSchema.transform((e, ctx) => {
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
     /** Price overrides (MODEL_PRICES, parsed) on top of the built-in table. */
     modelPrices: e.MODEL_PRICES,
+    /** Bytes of users' pictures one model request may carry: the newest that fit. */
+    pictureBytesPerRequest: Math.floor(e.MAX_PICTURE_MB_PER_REQUEST * 1024 * 1024),
     /** Models /settings offers; the first is the configured OPENAI_MODEL. */
     allowedModels: [...new Set([e.OPENAI_MODEL, ...(e.ALLOWED_MODELS.length > 0 ? e.ALLOWED_MODELS : DEFAULT_EXTRA_MODELS)])],
     systemPromptMaxTokens: e.SYSTEM_PROMPT_MAX_TOKENS,
+    /** Longest audio transcribed, in seconds. */
+    voiceMaxSeconds: e.VOICE_MAX_SECONDS,
     adminCacheMs: e.ADMIN_CACHE_SECONDS * 1000,
     /** Model calls per user: at most maxCalls in any windowMs; maxCalls 0 is no limit. */
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000, maxCalls: e.RATE_LIMIT_MAX_CALLS },

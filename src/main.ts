@@ -3,11 +3,14 @@
  * SIGTERM. Configuration problems end the process with one line naming the variable, without a stack trace.
  */
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
-import { startApp, StartupError } from "./app.js";
+import { StartupError } from "./app/startup-error.js";
 
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
+  // The bot's modules (grammY, openai, the stores…) load only once the configuration is known to be good: a mistake
+  // is reported at once, without waiting for them.
+  const { startApp } = await import("./app.js");
   const app = await startApp(config);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {

@@ -10,13 +10,17 @@ help = **What I can do**
     • Send a document (PDF, Word, text, Markdown, HTML, CSV, JSON, code) and ask about it; its caption is your question. Long ones are searched for the parts your question needs, and answers cite the page or section.
     • Put a link in a question and I read the page (or PDF) first.
     • /learn (as a reply to a document, or /learn https://…): keep it in this chat's knowledge for every later question; /knowledge lists it, /forget N removes one.
+    • Send a voice note, an audio file or a round video: I transcribe it and answer (in groups mention me, or reply to it with /ask).
+    • /transcribe as a reply to a voice note, audio or video: just the transcript.
+    • /say text (or as a reply to a message): I say it in a voice message.
+    • In any chat: type @{$bot} and your question, then pick "Ask"; the answer appears in that message.
     • /image description: I draw a picture and pin it to IPFS.
     • /weather city: the current weather there, from Open-Meteo (or just ask me about the weather).
     • /tokens text (or as a reply to a message or photo): tokens, characters and estimated cost; -v shows each token.
     • /usage: tokens and estimated cost so far, for you and for this chat.
-    • /reset: forget this chat's history and start over.
+    • /reset: forget this chat's history and start over (a group's shared history: admins only).
     • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
-    • /settings: model, shared or per-member history, and language for this chat (admins).
+    • /settings: model, shared or per-member history, language, and spoken answers to voice notes for this chat (admins).
     • /help: this message.
 
     I remember the conversation in each chat (and each forum topic) until you /reset it.
@@ -28,8 +32,9 @@ cmd-reset = Forget this chat's history
 
 ask-usage = Usage: /ask your question — for example: /ask why is the sky blue?
 reset-done = Done: I've forgotten this chat's history.
+reset-done-own = Done: I've forgotten your history in this chat.
 unknown-command = I don't know that command. Send /help to see what I can do.
-not-text = I can read text messages, photos, images and documents — not this kind of message yet.
+not-text = I can read text messages, photos, images, documents, voice notes, audio files and round videos — not this kind of message yet.
 
 error-auth = The AI service refused the bot's API key. The bot's owner needs to fix its configuration.
 error-quota = The AI service account has run out of credit. Please tell the bot's owner.

@@ -1,8 +1,10 @@
 # Access control, admin-only commands (/system, /settings), rate limits and budgets.
 
 access-denied = Sorry, this bot is private and not available to you here. Please ask its owner for access.
+access-denied-title = Not available
 admin-only = Only this group's admins can do that.
 admin-only-button = Only this group's admins can change the settings.
+reset-admin-only = Only this group's admins can reset its shared history. An admin can switch to one history per member in /settings.
 
 cmd-system = Show or set this chat's system prompt
 cmd-settings = Model, history and language for this chat
@@ -31,10 +33,17 @@ settings-language =
         [zh] 中文
        *[auto] automatic (each person's Telegram language)
     }
+settings-voice =
+    Voice notes: { $voice ->
+        [on] answered in text and in a voice message
+       *[off] answered in text
+    }
 settings-tap = Tap a button to change a setting.
 settings-button-shared = Shared history
 settings-button-per-user = History per member
 settings-button-auto = Automatic
+settings-button-voice-on = 🔊 Answer voice with voice
+settings-button-voice-off = Text only
 settings-saved = Saved.
 settings-unavailable = That option is no longer available.
 
@@ -66,5 +75,6 @@ budget-line-cost =
         [user] You
        *[chat] This chat
     }: { $left } of { $limit } left
+budget-held = (another { $held } held for answers being written now)
 budget-resets = Renews at 00:00 UTC (in { $time }).
 budget-owner-exempt = As the bot's owner you are not limited.

@@ -15,3 +15,5 @@ usage-images = { $images ->
 }
 usage-cost-at-least = at least {$cost}
 usage-footnote = _Costs are estimates from list prices; days and months are in UTC._
+usage-transcribed = {", "}{$minutes} min transcribed
+usage-spoken = {", "}{$minutes} min spoken

@@ -1,8 +1,10 @@
 # 访问控制、仅管理员可用的命令（/system、/settings）、频率限制与预算。
 
 access-denied = 抱歉，这是一个私人机器人，你在这里无法使用。请向它的管理者申请权限。
+access-denied-title = 无法使用
 admin-only = 只有本群的管理员才能这样做。
 admin-only-button = 只有本群的管理员才能修改设置。
+reset-admin-only = 只有本群的管理员才能清除共享的对话记录。管理员可以在 /settings 中改为每位成员各自一份记录。
 
 cmd-system = 查看或设置本聊天的系统提示词
 cmd-settings = 本聊天的模型、历史记录和语言
@@ -31,10 +33,17 @@ settings-language =
         [zh] 中文
        *[auto] 自动（按每个人的 Telegram 语言）
     }
+settings-voice =
+    语音消息：{ $voice ->
+        [on] 用文字并附带语音回答
+       *[off] 用文字回答
+    }
 settings-tap = 点击按钮即可修改设置。
 settings-button-shared = 共用历史记录
 settings-button-per-user = 每位成员各自的历史记录
 settings-button-auto = 自动
+settings-button-voice-on = 🔊 用语音回答语音
+settings-button-voice-off = 只用文字
 settings-saved = 已保存。
 settings-unavailable = 这个选项已不可用。
 
@@ -66,5 +75,6 @@ budget-line-cost =
         [user] 你
        *[chat] 本聊天
     }：还剩 { $left }（共 { $limit }）
+budget-held = （另有 { $held } 预留给正在生成的回答）
 budget-resets = 在 UTC 时间 00:00 重置（还有 { $time }）。
 budget-owner-exempt = 你是机器人的管理者，不受限制。

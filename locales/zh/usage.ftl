@@ -12,3 +12,5 @@ usage-line-cached = {$period}：{$tokens} 个令牌（输入 {$prompt}，其中�
 usage-images = ，{$images} 张图片
 usage-cost-at-least = 至少 {$cost}
 usage-footnote = _费用按公开价格估算；日和月按 UTC 计算。_
+usage-transcribed = {"，"}转写 {$minutes} 分钟
+usage-spoken = {"，"}朗读 {$minutes} 分钟

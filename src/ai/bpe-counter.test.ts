@@ -7,7 +7,8 @@ import o200k from "gpt-tokenizer/encoding/o200k_base";
 import cl100k from "gpt-tokenizer/encoding/cl100k_base";
 import r50k from "gpt-tokenizer/encoding/r50k_base";
 import { get_encoding as getWasmEncoding } from "tiktoken";
-import { BpeCounter, type BpeTables } from "./bpe-counter.js";
+import { BpeCounter } from "./bpe-counter.js";
+import { BpeTable, type BpeSource } from "./bpe-table.js";
 import { rng as prng } from "../../test/helpers/random.js";
 
 type Name = "o200k_base" | "cl100k_base" | "r50k_base";
@@ -17,7 +18,7 @@ const reference: Record<Name, Tiktoken> = {
   cl100k_base: new Tiktoken(cl100kRanks),
   r50k_base: new Tiktoken(r50kRanks),
 };
-const tablesOf = (name: Name) => (gpt[name] as unknown as { bytePairEncodingCoreProcessor: BpeTables }).bytePairEncodingCoreProcessor;
+const tablesOf = (name: Name) => BpeTable.fromSource(name, (gpt[name] as unknown as { bytePairEncodingCoreProcessor: BpeSource }).bytePairEncodingCoreProcessor);
 // A tiny cache so eviction and the young/old generations are exercised too.
 const counters: Record<Name, BpeCounter> = {
   o200k_base: new BpeCounter(tablesOf("o200k_base"), { cacheSize: 64 }),

@@ -1,32 +1,22 @@
 /**
- * A fast, exact byte-pair counter built on gpt-tokenizer's own rank tables and pre-tokenizer regexes.
+ * A fast, exact byte-pair counter on a compact rank table (bpe-table.ts).
  *
  * Why it exists: gpt-tokenizer's merge step is quadratic with expensive lookups (a subarray, a UTF-8 check and a
  * map or binary search per candidate pair, plus Array.splice per merge). English pre-tokens are mostly whole
  * vocabulary entries and never reach it, but Chinese has no spaces, so a whole clause is one pre-token and new
- * Chinese text runs at about 1–1.5 MB/s. This counter does the same merges as tiktoken (lowest rank first,
- * leftmost on ties) with cheap lookups:
+ * Chinese text runs at about 1–1.5 MB/s. This counter does the same merges as tiktoken (a pre-token that is one
+ * vocabulary entry is one token; otherwise lowest rank first, leftmost on ties) with cheap lookups:
  *
- * - a piece that is one vocabulary entry is one token (a single map lookup, as in gpt-tokenizer);
- * - otherwise its UTF-8 bytes are merged: ranks of adjacent pairs come from a table keyed by the two parts' ranks
- *   (an open-addressing Int32 hash table, filled on first sight from a byte-string map), so the hot loop never
- *   builds strings;
+ * - a pre-token is written as UTF-8 once; the table answers "which rank has these bytes" without building strings;
+ * - ranks of adjacent pairs come from a table keyed by the two parts' ranks (an open-addressing Int32 hash table,
+ *   filled on first sight from the rank table), so the hot loop never touches the vocabulary twice for one pair;
  * - short pieces merge over a flat array (a linear scan for the lowest rank is fastest for a few dozen parts);
  *   long ones use a linked list and a min-heap, so a 30 KB run of Chinese without punctuation is O(n log n);
  * - counts of recently seen pieces are kept in a bounded LRU.
  *
  * Special-token text ("<|endoftext|>") is counted as plain text, as the API treats user content.
  */
-
-/** What this needs from gpt-tokenizer's BytePairEncodingCore (present in 4.x). */
-export interface BpeTables {
-  /** rank → the token's text, or its bytes when they are not valid UTF-8 on their own; may have holes. */
-  bytePairRankDecoder: ReadonlyArray<string | readonly number[] | undefined>;
-  /** The encoding's pre-tokenizer (global, unicode). */
-  tokenSplitRegex: RegExp;
-  /** text → rank for tokens whose bytes are valid UTF-8. */
-  bytePairStringRankEncoder: ReadonlyMap<string, number>;
-}
+import type { BpeTable } from "./bpe-table.js";
 
 const NONE = -1;
 /** A pair that never merges: larger than every rank, so finding the lowest pair is one comparison per pair. */
@@ -45,10 +35,7 @@ const PAIR_MAX_FILL = Math.floor(PAIR_SLOTS * 0.7);
 const CACHE_MAX_PIECE = 256;
 
 export class BpeCounter {
-  /** latin1 string of a token's bytes → rank; built lazily (takes a few hundred ms for o200k_base). */
-  #byBytes: Map<string, number> | undefined;
-  readonly #byText: ReadonlyMap<string, number>;
-  readonly #decoder: BpeTables["bytePairRankDecoder"];
+  readonly #table: BpeTable;
   readonly #regex: RegExp;
   readonly #byteRank = new Int32Array(256).fill(NONE);
   /** (byte << 8 | byte) → rank of that two-byte token, or NO_MERGE. */
@@ -70,13 +57,14 @@ export class BpeCounter {
   #parts = new Int32Array(1024); // rank of each part
   #pairs = new Int32Array(1024); // rank of merging part i with part i+1
 
-  constructor(tables: BpeTables, opts: { cacheSize?: number } = {}) {
-    this.#decoder = tables.bytePairRankDecoder;
-    this.#byText = tables.bytePairStringRankEncoder;
+  constructor(table: BpeTable, opts: { cacheSize?: number } = {}) {
+    this.#table = table;
     // Own copy: a shared global regex's lastIndex must not be disturbed by (or disturb) other users.
-    this.#regex = new RegExp(tables.tokenSplitRegex.source, tables.tokenSplitRegex.flags.includes("g") ? tables.tokenSplitRegex.flags : `${tables.tokenSplitRegex.flags}g`);
+    const { source, flags } = table.pattern;
+    this.#regex = new RegExp(source, flags.includes("g") ? flags : `${flags}g`);
     this.#cacheSize = opts.cacheSize ?? DEFAULT_CACHE_SIZE;
     this.#clearPairs();
+    this.#initByteRanks();
   }
 
   /** Number of tokens in `text`. */
@@ -98,13 +86,7 @@ export class BpeCounter {
     const out: number[] = [];
     let match: RegExpExecArray | null;
     while ((match = regex.exec(text)) !== null) {
-      const piece = match[0];
-      const rank = this.#byText.get(piece);
-      if (rank !== undefined) {
-        out.push(rank);
-        continue;
-      }
-      const n = this.#merge(piece);
+      const n = this.#encodePiece(match[0]);
       for (let i = 0; i < n; i++) out.push(this.#parts[i]!);
     }
     return out;
@@ -121,7 +103,7 @@ export class BpeCounter {
     n = this.#old.get(piece);
     if (n === undefined) {
       // The small recent-pieces map is checked before the 200k-entry vocabulary: it stays in the CPU cache.
-      n = this.#byText.has(piece) ? 1 : this.#merge(piece);
+      n = this.#encodePiece(piece);
       // Long pieces rarely repeat and would pin memory.
       if (piece.length > CACHE_MAX_PIECE || this.#cacheSize <= 0) return n;
     }
@@ -133,17 +115,21 @@ export class BpeCounter {
     return n;
   }
 
-  /** Merges one pre-token; leaves the resulting ranks in #parts[0..n) and returns n. */
-  #merge(piece: string): number {
+  /** Encodes one pre-token; leaves its ranks in #parts[0..n) and returns n. */
+  #encodePiece(piece: string): number {
     const len = this.#utf8(piece);
     if (len === 0) return 0;
     this.#ensure(len);
-    const bytes = this.#bytes;
     const parts = this.#parts;
+    // A pre-token that is a vocabulary entry is that one token (tiktoken looks it up before merging too).
+    const whole = this.#table.rankOf(this.#bytes, 0, len);
+    if (whole !== NONE) {
+      parts[0] = whole;
+      return 1;
+    }
+    const bytes = this.#bytes;
     const byteRank = this.#byteRank;
-    if (byteRank[0] === NONE) this.#initByteRanks();
     for (let i = 0; i < len; i++) parts[i] = byteRank[bytes[i]!]!;
-    if (len === 1) return 1;
     return len <= SCAN_LIMIT ? this.#mergeScan(len) : this.#mergeHeap(len);
   }
 
@@ -307,43 +293,26 @@ export class BpeCounter {
   }
 
   #lookupConcat(left: number, right: number): number {
-    const byBytes = (this.#byBytes ??= this.#buildByteMap());
-    const key = this.#tokenKey(left) + this.#tokenKey(right);
-    return byBytes.get(key) ?? NO_MERGE;
-  }
-
-  #keys: string[] = [];
-
-  /** A token's bytes as a latin1 string (one char per byte). */
-  #tokenKey(rank: number): string {
-    const known = this.#keys[rank];
-    if (known !== undefined) return known;
-    const value = this.#decoder[rank];
-    if (value === undefined) throw new RangeError(`bpe-counter: rank ${rank} has no bytes`);
-    const key = typeof value === "string" ? latin1OfUtf8(value) : String.fromCharCode(...value);
-    this.#keys[rank] = key;
-    return key;
-  }
-
-  #buildByteMap(): Map<string, number> {
-    const map = new Map<string, number>();
-    const decoder = this.#decoder;
-    for (let rank = 0; rank < decoder.length; rank++) {
-      if (decoder[rank] === undefined) continue;
-      map.set(this.#tokenKey(rank), rank);
-    }
-    return map;
+    const rank = this.#table.rankOfPair(left, right);
+    return rank === NONE ? NO_MERGE : rank;
   }
 
   #initByteRanks(): void {
-    const map = (this.#byBytes ??= this.#buildByteMap());
+    const table = this.#table;
+    const key = new Uint8Array(2);
     for (let b = 0; b < 256; b++) {
-      const rank = map.get(String.fromCharCode(b));
-      if (rank === undefined) throw new Error(`bpe-counter: byte ${b} is not in the vocabulary`);
+      key[0] = b;
+      const rank = table.rankOf(key, 0, 1);
+      if (rank === NONE) throw new Error(`bpe-counter: byte ${b} is not in the vocabulary`);
       this.#byteRank[b] = rank;
     }
     for (let a = 0; a < 256; a++) {
-      for (let b = 0; b < 256; b++) this.#bytePairs[(a << 8) | b] = map.get(String.fromCharCode(a, b)) ?? NO_MERGE;
+      key[0] = a;
+      for (let b = 0; b < 256; b++) {
+        key[1] = b;
+        const rank = table.rankOf(key, 0, 2);
+        this.#bytePairs[(a << 8) | b] = rank === NONE ? NO_MERGE : rank;
+      }
     }
   }
 
@@ -388,16 +357,4 @@ export class BpeCounter {
     this.#parts = new Int32Array(size);
     this.#pairs = new Int32Array(size);
   }
-}
-
-const encoder = new TextEncoder();
-
-function latin1OfUtf8(text: string): string {
-  // ASCII is its own UTF-8; most vocabulary entries are.
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(text)) return text;
-  const bytes = encoder.encode(text);
-  let out = "";
-  for (const b of bytes) out += String.fromCharCode(b);
-  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { imageTokens, scaledForHighDetail } from "./image-tokens.js";
+import { imageTokens, MAX_HIGH_DETAIL_TOKENS, scaledForHighDetail } from "./image-tokens.js";
 
 describe("imageTokens", () => {
   it.each([
@@ -46,5 +46,14 @@ describe("scaledForHighDetail", () => {
     expect(scaledForHighDetail(1868, 892)).toEqual({ width: 1608, height: 768 });
     expect(scaledForHighDetail(300, 200)).toEqual({ width: 300, height: 200 });
     expect(scaledForHighDetail(100, 5000)).toEqual({ width: 40, height: 2048 });
+  });
+});
+
+describe("MAX_HIGH_DETAIL_TOKENS", () => {
+  it("is at least what any size costs at high detail", () => {
+    let most = 0;
+    for (let w = 64; w <= 8192; w += 97) for (let h = 64; h <= 8192; h += 89) most = Math.max(most, imageTokens(w, h, "high"));
+    expect(MAX_HIGH_DETAIL_TOKENS).toBeGreaterThanOrEqual(most);
+    expect(MAX_HIGH_DETAIL_TOKENS).toBe(imageTokens(768, 2048, "high"));
   });
 });

@@ -18,6 +18,12 @@ const MAX_SIDE = 2048;
 const MAX_SHORT_SIDE = 768;
 const TILE = 512;
 
+/**
+ * The most one image can cost at high detail, whatever its size: a short side of 768 and a long side of 2048 after
+ * scaling, 2×4 tiles. What a picture is counted as before its size is known (an image document not yet downloaded).
+ */
+export const MAX_HIGH_DETAIL_TOKENS = BASE_TOKENS + TOKENS_PER_TILE * 8;
+
 export function imageTokens(width: number, height: number, detail: ImageDetail = "high"): number {
   if (!Number.isFinite(width) || !Number.isFinite(height) || width <= 0 || height <= 0) {
     throw new RangeError(`image size must be positive, got ${width}×${height}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateCost, formatUsd, parsePriceOverrides, PRICES, PRICES_AS_OF, priceFor, PriceOverrideError } from "./pricing.js";
+import { AUDIO_PRICES_AS_OF, estimateCost, formatUsd, parsePriceOverrides, PRICES, PRICES_AS_OF, priceFor, PriceOverrideError } from "./pricing.js";
 
 describe("price table", () => {
   it("has a date and every model the bot may be configured with", () => {
@@ -56,6 +56,30 @@ describe("priceFor", () => {
     const overrides = { "gpt-4o": { input: 3, output: 12 } };
     expect(priceFor("gpt-4o-2024-11-20", overrides)).toEqual({ input: 3, output: 12 });
     expect(priceFor("gpt-4o-mini", overrides)).toBe(PRICES["gpt-4o-mini"]);
+  });
+});
+
+describe("audio prices", () => {
+  it("prices transcription by the minute heard and speech by the minute spoken or the character", () => {
+    expect(AUDIO_PRICES_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // gpt-4o-mini-transcribe: $0.003 a minute; a 30-second voice note costs half of that, whatever the tokens.
+    expect(estimateCost({ model: "gpt-4o-mini-transcribe", promptTokens: 300, completionTokens: 40, audioSeconds: 30 })).toBeCloseTo(0.0015, 12);
+    expect(estimateCost({ model: "gpt-4o-mini-transcribe-2025-03-20", promptTokens: 0, audioSeconds: 60 })).toBeCloseTo(0.003, 12);
+    expect(estimateCost({ model: "whisper-1", promptTokens: 0, audioSeconds: 90 })).toBeCloseTo(0.009, 12);
+    expect(estimateCost({ model: "gpt-4o-transcribe", promptTokens: 0, audioSeconds: 60 })).toBeCloseTo(0.006, 12);
+    // gpt-4o-mini-tts: $0.015 a minute of speech made; tts-1: $15 per million characters.
+    expect(estimateCost({ model: "gpt-4o-mini-tts", promptTokens: 0, audioSeconds: 120, characters: 1800 })).toBeCloseTo(0.03, 12);
+    expect(estimateCost({ model: "tts-1", promptTokens: 0, audioSeconds: 120, characters: 1000 })).toBeCloseTo(0.015, 12);
+    expect(estimateCost({ model: "tts-1-hd", promptTokens: 0, characters: 1_000_000 })).toBeCloseTo(30, 10);
+    // Chat models have no audio price: seconds and characters add nothing.
+    expect(estimateCost({ model: "gpt-4o-mini", promptTokens: 0, audioSeconds: 60, characters: 100 })).toBe(0);
+  });
+
+  it("takes per-minute and per-character overrides", () => {
+    const overrides = parsePriceOverrides('{"my-stt":{"input":0,"output":0,"perMinute":0.01},"my-tts":{"input":0,"output":0,"perMillionCharacters":20}}');
+    expect(estimateCost({ model: "my-stt", promptTokens: 0, audioSeconds: 30 }, overrides)).toBeCloseTo(0.005, 12);
+    expect(estimateCost({ model: "my-tts", promptTokens: 0, characters: 500 }, overrides)).toBeCloseTo(0.01, 12);
+    expect(() => parsePriceOverrides('{"x":{"input":0,"output":0,"perMinute":-1}}')).toThrow(PriceOverrideError);
   });
 });
 

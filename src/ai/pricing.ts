@@ -6,6 +6,8 @@ import { z } from "zod";
  * correct or add models with a JSON override (see parsePriceOverrides) without a release.
  */
 export const PRICES_AS_OF = "2025-10-15";
+/** When the audio prices (transcription per minute, speech per minute or per character) were taken from the same pages. */
+export const AUDIO_PRICES_AS_OF = "2025-11-02";
 
 export type ImageQuality = "low" | "medium" | "high" | "standard" | "hd";
 
@@ -20,6 +22,10 @@ export interface ModelPrice {
   images?: Record<string, Partial<Record<ImageQuality, number>>>;
   /** What "auto" or a missing quality/size means for this image model. */
   defaultImage?: { size: string; quality: ImageQuality };
+  /** USD per minute of audio: heard by a transcription model, or spoken by a speech model. */
+  perMinute?: number;
+  /** USD per 1M characters of text spoken (speech models priced by their input). */
+  perMillionCharacters?: number;
 }
 
 const GPT_IMAGE_1_IMAGES = {
@@ -87,6 +93,16 @@ export const PRICES: Readonly<Record<string, ModelPrice>> = {
     images: { "256x256": { standard: 0.016 }, "512x512": { standard: 0.018 }, "1024x1024": { standard: 0.02 } },
     defaultImage: { size: "1024x1024", quality: "standard" },
   },
+  // Audio (AUDIO_PRICES_AS_OF), as the pricing page lists it per minute or per character. The gpt-4o audio models bill tokens, but their
+  // transcription and speech endpoints report no tokens the bot could price (the speech endpoint none at all), so
+  // they are priced by OpenAI's own per-minute estimates: minutes heard (transcription, from Telegram's duration) or
+  // spoken (speech, from the OGG file made). Tokens count nothing for them.
+  "gpt-4o-mini-transcribe": { input: 0, output: 0, perMinute: 0.003 },
+  "gpt-4o-transcribe": { input: 0, output: 0, perMinute: 0.006 },
+  "whisper-1": { input: 0, output: 0, perMinute: 0.006 },
+  "gpt-4o-mini-tts": { input: 0, output: 0, perMinute: 0.015 },
+  "tts-1": { input: 0, output: 0, perMillionCharacters: 15 },
+  "tts-1-hd": { input: 0, output: 0, perMillionCharacters: 30 },
 };
 
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
@@ -123,6 +139,10 @@ export interface CostInput {
   completionTokens?: number;
   /** Generated images: a count at the model's default size and quality, or each with its size and quality. */
   images?: number | ImageUsage[];
+  /** Seconds of audio the model heard (transcription) or spoke (speech). */
+  audioSeconds?: number;
+  /** Characters of text the model spoke (speech). */
+  characters?: number;
 }
 
 function imagePrice(price: ModelPrice, image: ImageUsage): number | undefined {
@@ -141,6 +161,8 @@ export function estimateCost(input: CostInput, overrides?: PriceTable): number |
   const completion = Math.max(0, input.completionTokens ?? 0);
   let cost =
     ((prompt - cached) * price.input + cached * (price.cachedInput ?? price.input) + completion * price.output) / 1_000_000;
+  cost += (Math.max(0, input.audioSeconds ?? 0) / 60) * (price.perMinute ?? 0);
+  cost += (Math.max(0, input.characters ?? 0) * (price.perMillionCharacters ?? 0)) / 1_000_000;
 
   const images: ImageUsage[] =
     typeof input.images === "number" ? (input.images > 0 ? [{ count: input.images }] : []) : (input.images ?? []);
@@ -169,6 +191,8 @@ const modelPriceSchema = z
     defaultImage: z
       .object({ size: z.string().regex(/^\d+x\d+$/), quality: z.enum(["low", "medium", "high", "standard", "hd"]) })
       .optional(),
+    perMinute: usd.optional(),
+    perMillionCharacters: usd.optional(),
   })
   .strict();
 const overridesSchema = z.record(z.string().min(1), modelPriceSchema);
@@ -182,7 +206,7 @@ export class PriceOverrideError extends Error {
 
 /**
  * Parses a JSON price table such as `{"gpt-4o":{"input":2.5,"output":10}}` (USD per 1M tokens; cachedInput,
- * images and defaultImage as in ModelPrice). An entry replaces the built-in one for that model id.
+ * images, defaultImage, perMinute and perMillionCharacters as in ModelPrice). An entry replaces the built-in one for that model id.
  * Throws PriceOverrideError with a short reason when the JSON or a price is invalid.
  */
 export function parsePriceOverrides(json: string): PriceTable {

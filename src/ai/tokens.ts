@@ -1,18 +1,19 @@
 /**
- * Token counting with gpt-tokenizer.
+ * Token counting, encoding and decoding for OpenAI's byte-pair encodings.
  *
- * Each encoding's rank table is megabytes of JavaScript, so it is loaded on first use and once.
- * The intended pattern is `await loadEncoding(encodingForModel(model))` at start-up; after that
- * every function here is synchronous. A call for an encoding that was never loaded still works:
- * it loads the CommonJS build synchronously (slow once, then cached) instead of failing.
+ * Each encoding is a compact rank table (bpe-table.ts) that `npm run build` writes from gpt-tokenizer's data; reading
+ * one takes milliseconds and 4.3 MB for o200k_base. Only the encodings in use are loaded: the model's at
+ * start-up, GPT-3's (r50k_base) when /tokens first compares with it. `await loadEncoding(name)` reads a table
+ * without blocking; after that every function here is synchronous. A call for an encoding that was never loaded
+ * still works: it reads the table synchronously (or, running from the TypeScript sources without a build, builds it
+ * from gpt-tokenizer, which takes a second) instead of failing.
  *
  * User text is counted as plain text: a message that contains "<|endoftext|>" is a few ordinary
  * tokens to the API, not a special token and not an error.
  */
-import { createRequire } from "node:module";
-import type { GptEncoding } from "gpt-tokenizer/GptEncoding";
 import { encodingForModel, type EncodingName } from "./models.js";
-import { BpeCounter, type BpeTables } from "./bpe-counter.js";
+import { BpeCounter } from "./bpe-counter.js";
+import { loadTable, loadTableSync, type BpeTable } from "./bpe-table.js";
 
 export type { EncodingName } from "./models.js";
 
@@ -31,129 +32,73 @@ export interface Tokenizer {
   pieces(tokens: Iterable<number>): string[];
 }
 
-// Passing an empty disallow set turns off gpt-tokenizer's "Disallowed special token" throw.
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
-/** What gpt-tokenizer keeps inside GptEncoding; used to get a token's raw bytes (see tokenBytes). */
-interface BytePairCore {
-  tryDecodeToken(token: number): string | Uint8Array | undefined;
-}
-
-const utf8 = new TextEncoder();
-
-function bpeTablesOf(core: unknown): BpeTables | undefined {
-  const c = core as Partial<BpeTables> | undefined;
-  return Array.isArray(c?.bytePairRankDecoder) && c.tokenSplitRegex instanceof RegExp && c.bytePairStringRankEncoder instanceof Map
-    ? (c as BpeTables)
-    : undefined;
-}
-
-class GptTokenizer implements Tokenizer {
-  private readonly core: BytePairCore | undefined;
-  /** Counting is the hot path (history budgets, /tokens): a faster exact counter on the same tables (bpe-counter.ts). */
-  private readonly counter: BpeCounter | undefined;
+class TableTokenizer implements Tokenizer {
+  readonly #table: BpeTable;
+  readonly #counter: BpeCounter;
 
   constructor(
     readonly encoding: EncodingName,
-    private readonly api: GptEncoding,
+    table: BpeTable,
   ) {
-    const core = (api as unknown as { bytePairEncodingCoreProcessor?: Partial<BytePairCore> }).bytePairEncodingCoreProcessor;
-    this.core = typeof core?.tryDecodeToken === "function" ? (core as BytePairCore) : undefined;
-    const tables = bpeTablesOf(core);
-    this.counter = tables ? new BpeCounter(tables) : undefined;
+    this.#table = table;
+    this.#counter = new BpeCounter(table);
   }
 
   countTokens(text: string): number {
-    return this.counter ? this.counter.count(text) : this.api.countTokens(text, PLAIN_TEXT);
-  }
-
-  /** Builds the counter's byte table now (a few hundred ms) instead of during the first answer. */
-  warm(): void {
-    this.countTokens("é一");
+    return this.#counter.count(text);
   }
 
   encode(text: string): number[] {
-    return this.api.encode(text, PLAIN_TEXT);
+    return this.#counter.encode(text);
   }
 
   decode(tokens: Iterable<number>): string {
-    // gpt-tokenizer's own decode() shares one streaming TextDecoder between calls, so a token list
-    // that ends inside a character leaks its bytes into the next decode (seen in 4.0.0). Decode
-    // with a fresh decoder per call instead.
+    // A fresh streaming decoder per call: a token list that ends inside a character must not leak its bytes into
+    // the next decode.
     const decoder = new TextDecoder();
     let text = "";
-    for (const token of tokens) text += decoder.decode(this.tokenBytes(token), { stream: true });
+    for (const token of tokens) text += decoder.decode(this.#bytes(token), { stream: true });
     return text + decoder.decode();
   }
 
   pieces(tokens: Iterable<number>): string[] {
     const decoder = new TextDecoder();
     const out: string[] = [];
-    for (const token of tokens) out.push(decoder.decode(this.tokenBytes(token), { stream: true }));
+    for (const token of tokens) out.push(decoder.decode(this.#bytes(token), { stream: true }));
     const rest = decoder.decode();
     if (rest.length > 0 && out.length > 0) out[out.length - 1] += rest;
     return out;
   }
 
-  private tokenBytes(token: number): Uint8Array {
-    if (this.core) {
-      const bytes = this.core.tryDecodeToken(token);
-      if (bytes === undefined) throw new RangeError(`token ${token} is not in the ${this.encoding} vocabulary`);
-      return typeof bytes === "string" ? utf8.encode(bytes) : bytes;
-    }
-    // Fallback if a future gpt-tokenizer hides its core: exact for tokens that are whole characters.
-    return utf8.encode(this.api.decode([token]));
+  #bytes(token: number): Uint8Array {
+    const bytes = this.#table.tokenBytes(token);
+    if (bytes === undefined) throw new RangeError(`token ${token} is not in the ${this.encoding} vocabulary`);
+    return bytes;
   }
 }
 
 const loaded = new Map<EncodingName, Tokenizer>();
 const loading = new Map<EncodingName, Promise<Tokenizer>>();
 
-async function importEncoding(name: EncodingName): Promise<GptEncoding> {
-  // Literal specifiers so bundlers and tsc see each module.
-  switch (name) {
-    case "o200k_base":
-      return (await import("gpt-tokenizer/encoding/o200k_base")).default;
-    case "cl100k_base":
-      return (await import("gpt-tokenizer/encoding/cl100k_base")).default;
-    case "p50k_base":
-      return (await import("gpt-tokenizer/encoding/p50k_base")).default;
-    case "r50k_base":
-      return (await import("gpt-tokenizer/encoding/r50k_base")).default;
-    default:
-      throw new TypeError(`unknown encoding: ${String(name)}`);
-  }
-}
-
-function assertEncodingName(name: string): asserts name is EncodingName {
-  if (name !== "o200k_base" && name !== "cl100k_base" && name !== "p50k_base" && name !== "r50k_base") {
-    throw new TypeError(`unknown encoding "${name}" (expected o200k_base, cl100k_base, p50k_base or r50k_base)`);
-  }
-}
-
-/** Loads an encoding once; concurrent callers share one import. */
+/** Loads an encoding once; concurrent callers share one read. */
 export async function loadEncoding(name: EncodingName): Promise<Tokenizer> {
-  assertEncodingName(name);
   const ready = loaded.get(name);
   if (ready) return ready;
   let pending = loading.get(name);
   if (!pending) {
-    pending = importEncoding(name).then(
-      (api) => {
-        loading.delete(name);
-        // A synchronous fallback may have won the race; keep the first so there is one table in memory.
+    pending = (async () => {
+      try {
+        const table = await loadTable(name);
+        // A synchronous load may have won the race; keep the first so there is one table in memory.
         const existing = loaded.get(name);
         if (existing) return existing;
-        const tokenizer = new GptTokenizer(name, api);
-        tokenizer.warm();
+        const tokenizer = new TableTokenizer(name, table);
         loaded.set(name, tokenizer);
         return tokenizer;
-      },
-      (error: unknown) => {
+      } finally {
         loading.delete(name);
-        throw error;
-      },
-    );
+      }
+    })();
     loading.set(name, pending);
   }
   return pending;
@@ -167,15 +112,11 @@ export function isEncodingLoaded(name: EncodingName): boolean {
   return loaded.has(name);
 }
 
-const requireCjs = createRequire(import.meta.url);
-
-/** The loaded tokenizer, or a synchronous load of the CommonJS build when nobody awaited loadEncoding. */
+/** The loaded tokenizer, or a synchronous load when nobody awaited loadEncoding. */
 export function getTokenizer(name: EncodingName): Tokenizer {
   const ready = loaded.get(name);
   if (ready) return ready;
-  assertEncodingName(name);
-  const module = requireCjs(`gpt-tokenizer/cjs/encoding/${name}`) as { default?: GptEncoding } & GptEncoding;
-  const tokenizer = new GptTokenizer(name, module.default ?? module);
+  const tokenizer = new TableTokenizer(name, loadTableSync(name));
   loaded.set(name, tokenizer);
   return tokenizer;
 }

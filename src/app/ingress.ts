@@ -1,7 +1,16 @@
 /** How updates reach the bot: long polling or a webhook (BOT_MODE). */
 
 /** The updates the bot asks Telegram for, in both modes. */
-export const ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"] as const;
+export const ALLOWED_UPDATES = [
+  "message",
+  "edited_message",
+  "callback_query",
+  "my_chat_member",
+  // Inline mode (`@bot question` in any chat) and guest mode (the bot summoned into a chat it is not in).
+  "inline_query",
+  "chosen_inline_result",
+  "guest_message",
+] as const;
 
 export interface Ingress {
   /** Stops taking new updates (bounded in time); updates already being handled are not awaited here. */

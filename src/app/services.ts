@@ -5,12 +5,14 @@
 import OpenAI from "openai";
 import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
+import { InFlight } from "../util/in-flight.js";
 import type { BotContext, BotDeps } from "../bot/context.js";
 import { createI18n } from "../bot/i18n.js";
 import { ChatEngine } from "../ai/chat-engine.js";
 import { ImageGenerator } from "../ai/image-generator.js";
+import { SpeechSynthesizer } from "../ai/speech.js";
+import { Transcriber } from "../ai/transcriber.js";
 import { encodingForModel } from "../ai/models.js";
-import { loadEncoding } from "../ai/tokens.js";
 import { createWeatherClient } from "../ai/tools/weather.js";
 import { createIpfsPinner } from "../ipfs/pin.js";
 import type { Store } from "../storage/store.js";
@@ -18,9 +20,11 @@ import { HistoryStore } from "../storage/history.js";
 import { UsageStore } from "../storage/usage.js";
 import { ChatSettingsStore } from "../storage/settings.js";
 import { Pacer } from "../telegram/pacer.js";
-import { DraftSupport } from "../telegram/answer-stream.js";
+import { DraftSupport } from "../telegram/draft-support.js";
 import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
+import { BudgetHolds } from "../services/budget-holds.js";
+import { LimitNotices } from "../services/limit-notices.js";
 import { ModelCallLimits } from "../services/limits.js";
 import { RateLimiter } from "../services/rate-limiter.js";
 import { Embedder } from "../ai/embeddings.js";
@@ -28,6 +32,7 @@ import { DocumentStore } from "../storage/documents.js";
 import type { VectorStore } from "../storage/vectors/open.js";
 import { SafeFetcher } from "../web/safe-fetch.js";
 import { SearxngClient } from "../web/searxng.js";
+import { AnswersInFlight } from "../bot/answers-in-flight.js";
 
 export interface ServiceOptions {
   log: Logger;
@@ -40,10 +45,10 @@ export interface ServiceOptions {
   now: () => Date;
 }
 
-export async function buildServices(config: Config, opts: ServiceOptions): Promise<BotDeps> {
+export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
   const { log, store, now } = opts;
+  // The encoding's table is loaded by the app while Telegram answers; counting awaits nothing after start-up.
   const encoding = encodingForModel(config.openai.model);
-  await loadEncoding(encoding);
   const openai = new OpenAI({
     apiKey: config.openai.apiKey,
     baseURL: config.openai.baseURL,
@@ -59,23 +64,29 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
     shutdown: opts.shutdown,
     engine: new ChatEngine({ openai, idleTimeoutMs: config.openai.idleTimeoutMs, log }),
     images: new ImageGenerator({ openai, model: config.openai.imageModel }),
+    transcriber: new Transcriber({ openai, model: config.openai.transcribeModel }),
+    speech: new SpeechSynthesizer({ openai, model: config.openai.ttsModel, voice: config.openai.ttsVoice }),
     encoding,
     history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
     usage,
     settings: new ChatSettingsStore(store.keyv),
     pacer: new Pacer(),
-    drafts: new DraftSupport(),
+    drafts: new DraftSupport({ now: () => now().getTime() }),
+    pictureDownloads: new InFlight<Uint8Array>(),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
-    accessRefusals: new AccessRefusals(store.keyv),
+    accessRefusals: new AccessRefusals(store.keyv, { now }),
+    limitNotices: new LimitNotices(store.keyv, { now }),
     admins: new AdminCache({ ttlMs: config.adminCacheMs, now }),
     limits: new ModelCallLimits({
       ownerIds: config.access.ownerIds,
       budgets: config.budgets,
       usage,
+      holds: new BudgetHolds(store.keyv, { now }),
       rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now }),
       prices: config.modelPrices,
       now,
+      onReleaseError: (err) => log.warn({ err }, "budget hold not released (it lapses on its own)"),
     }),
     weather: createWeatherClient(config.weather),
     ipfs: config.ipfs.apiUrl ? createIpfsPinner({ apiUrl: config.ipfs.apiUrl, gatewayUrl: config.ipfs.gatewayUrl }) : undefined,
@@ -86,5 +97,6 @@ export async function buildServices(config: Config, opts: ServiceOptions): Promi
       fetcher: new SafeFetcher({ allowPrivate: config.web.allowPrivate }),
       search: config.web.searxngUrl ? new SearxngClient({ baseUrl: config.web.searxngUrl }) : undefined,
     },
+    answers: new AnswersInFlight(),
   };
 }

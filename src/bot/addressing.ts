@@ -24,6 +24,22 @@ export function addressedQuestion(ctx: BotContext): string | undefined {
   return undefined;
 }
 
+/**
+ * The question in an edited message (text only), or undefined when the edited message is not addressed to the bot.
+ * Like addressedQuestion, and also `/ask question` (commands do not see edits). Empty questions count as none.
+ */
+export function editedQuestion(ctx: BotContext): string | undefined {
+  const msg = ctx.editedMessage;
+  if (!msg?.text) return undefined;
+  const command = msg.entities?.find((e) => e.type === "bot_command" && e.offset === 0);
+  if (command) {
+    const [name, at] = msg.text.slice(1, command.length).split("@");
+    if (name?.toLowerCase() !== "ask" || (at !== undefined && at.toLowerCase() !== ctx.me.username.toLowerCase())) return undefined;
+    return msg.text.slice(command.length).trim() || undefined;
+  }
+  return addressedQuestion(ctx) || undefined;
+}
+
 /** A message meant for the bot: anything in a private chat; in groups a command for it, a mention or a reply. */
 export function isAddressedToBot(ctx: BotContext): boolean {
   const msg = ctx.message;

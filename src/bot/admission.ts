@@ -6,11 +6,12 @@ import type { BotContext } from "./context.js";
 import { replyMarkdown } from "./reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { nextUtcMidnight, type ModelCallEstimate, type Spender } from "../services/budgets.js";
-import { LimitRefusalError, type Refusal } from "../services/limits.js";
+import { LimitRefusalError, type CallPermit, type Refusal } from "../services/limits.js";
+import { senderOf } from "./sender.js";
 
 /** The sender and chat of this update, as the limits and budgets know them. */
 export function spenderOf(ctx: BotContext): Spender {
-  return { userId: ctx.from?.id, chatId: ctx.chat?.id };
+  return { sender: senderOf(ctx), chatId: ctx.chat?.id };
 }
 
 /** "5 h 12 min" in the user's language, rounded up to the minute. */
@@ -37,19 +38,29 @@ export function refusalText(ctx: BotContext, refusal: Refusal): string {
 }
 
 /**
- * The guard before a model call: true when the call may go ahead; otherwise the user has been told why (and
- * nothing was spent).
+ * The guard before a model call: a permit when the call may go ahead (release it once the call's usage is recorded,
+ * or it failed); otherwise undefined, and the user has been told why (nothing was spent), once per window: later
+ * refusals in the same window get no reply.
  */
-export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): Promise<boolean> {
-  const refusal = await ctx.deps.limits.check(spenderOf(ctx), call);
-  if (!refusal) return true;
-  ctx.log.info({ refusal, userId: ctx.from?.id }, "model call refused by a limit");
+export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): Promise<CallPermit | undefined> {
+  const admission = await ctx.deps.limits.admit(spenderOf(ctx), call);
+  if (admission.ok) return admission.permit;
+  const { refusal } = admission;
+  const sender = senderOf(ctx);
+  // An inline or guest answer's message waits for this answer: it is always told there. In chats, once per window.
+  const chatId = ctx.inlineMessage ? undefined : ctx.chat?.id;
+  if (chatId !== undefined && !(await ctx.deps.limitNotices.shouldTell(refusal, chatId, sender))) {
+    ctx.log.debug({ refusal, sender }, "model call refused by a limit (already told)");
+    return undefined;
+  }
+  ctx.log.info({ refusal, sender }, "model call refused by a limit");
   await replyMarkdown(ctx, refusalText(ctx, refusal));
-  return false;
+  return undefined;
 }
 
 /** The same guard inside a running answer (a further round of a tool loop): throws LimitRefusalError when refused. */
-export async function assertModelCallAllowed(ctx: BotContext, call: ModelCallEstimate): Promise<void> {
-  const refusal = await ctx.deps.limits.check(spenderOf(ctx), call);
-  if (refusal) throw new LimitRefusalError(refusal);
+export async function admitFurtherCall(ctx: BotContext, call: ModelCallEstimate): Promise<CallPermit> {
+  const admission = await ctx.deps.limits.admit(spenderOf(ctx), call);
+  if (!admission.ok) throw new LimitRefusalError(admission.refusal);
+  return admission.permit;
 }

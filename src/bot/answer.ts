@@ -5,35 +5,46 @@
 import { anySignal } from "any-signal";
 import type { ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
 import type { BotContext } from "./context.js";
-import { admitModelCall, assertModelCallAllowed, refusalText } from "./admission.js";
+import { admitFurtherCall, admitModelCall, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
+import { fetchPicture, PictureAllowance, pictureFailureText, pictureRef, type NewPicture } from "./pictures.js";
+import { replyMarkdown } from "./reply.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
-import { historyKeyOf, targetOf } from "./target.js";
+import { senderOf } from "./sender.js";
+import { answerTargetOf, historyKeyOf } from "./target.js";
+import { AnswerSupersededError } from "./answers-in-flight.js";
 import { ModelError } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
 import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
 import { countTurnTokens } from "../ai/turn-tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
-import { LimitRefusalError } from "../services/limits.js";
+import { LimitRefusalError, type CallPermit } from "../services/limits.js";
 import { chosenModel } from "../services/models.js";
 import { HistoryStore, type HistoryTurn } from "../storage/history.js";
 import { streamAnswer, type AnswerEvent, type StreamOutcome } from "../telegram/answer-stream.js";
+import type { FormattedText } from "../telegram/formatted-text.js";
+import { isInlineTarget } from "../telegram/target.js";
 
 export interface Question {
   text: string;
-  /** Extra content for the new user message only (e.g. an image as a data URL); history keeps `turn` instead. */
-  parts?: ChatCompletionContentPart[];
-  /** Overrides the user turn stored in history (e.g. to carry image references). */
-  turn?: Partial<HistoryTurn>;
+  /** A picture this question is about: counted before admission, downloaded only once the call is admitted. */
+  picture?: NewPicture;
   model?: string;
   tools?: Tool[];
   toolChoice?: "auto" | "required";
-  /** Turns the history's image references into content parts (downloads by file_id); text-only when absent. */
-  resolveImages?: (turn: HistoryTurn, signal: AbortSignal) => Promise<ChatCompletionContentPart[]>;
+  /** Earlier pictures in the history go along (downloaded again by file_id); text only when false. */
+  seesPictures?: boolean;
   /** The answer's own cancellation (e.g. a stop button); the bot's shutdown cancels it too. */
   signal?: AbortSignal;
   /** Context that goes with the question (documents, retrieved excerpts, linked pages): see QuestionContextSource. */
   context?: QuestionContextSource;
+  /** Shown above the answer (e.g. the transcript of a voice question, the question of an inline answer). */
+  header?: FormattedText;
+  /**
+   * The question was edited: this answer replaces the last exchange, whose question is message `questionMessageId`
+   * and whose answer shows in `messageIds` (edited in place), in the chat and in history.
+   */
+  replaces?: { questionMessageId: number; messageIds: readonly number[] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -76,11 +87,19 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   // A model the operator no longer allows (ALLOWED_MODELS changed since /settings) falls back to the configured one.
   const chosen = chosenModel(config, settings);
   const model = q.model ?? chosen ?? config.openai.model;
-  const target = targetOf(ctx);
-  const key = historyKeyOf(ctx, settings);
-  const group = target.chatType !== "private";
+  const target = answerTargetOf(ctx);
+  // Inline and guest answers go into a message outside any conversation with the bot: no history is read or kept.
+  const inline = isInlineTarget(target);
+  const key = inline ? undefined : historyKeyOf(ctx, settings);
+  const group = !inline && target.chatType !== "private";
   // The one signal of this answer: its own cancellation or the bot's shutdown, whichever comes first.
   const signal = anySignal([deps.shutdown, q.signal]);
+  // The question's message, remembered with the turn so an edit of it can find and replace this exchange.
+  const questionMessageId = (ctx.message ?? ctx.editedMessage)?.message_id;
+  // The admitted model call's hold on the budgets (one at a time: tool rounds run one after another).
+  let permit: CallPermit | undefined;
+  // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store).
+  let usageWritten = Promise.resolve();
 
   try {
     const turn = {
@@ -88,18 +107,23 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       content: q.text,
       at: Date.now(),
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
-      ...q.turn,
+      ...(questionMessageId !== undefined ? { messageId: questionMessageId } : {}),
+      // A picture's tokens come from Telegram's sizes (at their most for a document not read yet), not its bytes.
+      ...(q.picture ? { images: [pictureRef(q.picture)] } : {}),
     };
     // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
-    const userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
+    let userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
     const system = settings.systemPrompt ?? config.systemPrompt;
     const systemTokens = messageTokens(system, encoding);
     const windowLeft = contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS;
     const room = Math.min(config.historyTokenBudget, windowLeft);
-    const past = HistoryStore.fitToBudget(await deps.history.load(key), Math.max(0, room));
+    // An edited question is asked again in place of the old one: the model does not see the question it replaces.
+    const stored = key === undefined ? [] : await deps.history.load(key);
+    const before = q.replaces ? HistoryStore.withoutLastExchange(stored, q.replaces.questionMessageId) : stored;
+    const past = HistoryStore.fitToBudget(before, Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
-    const seesImages = q.resolveImages !== undefined && past.some((turn) => (turn.images?.length ?? 0) > 0);
+    const seesImages = q.seesPictures === true && past.some((turn) => (turn.images?.length ?? 0) > 0);
     const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
     const pastTokens = past.reduce((n, turn) => n + turn.tokens, 0);
 
@@ -109,28 +133,43 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       : undefined;
     if (context?.stop) return { text: "", messageIds: [], aborted: false, usage: [], limited: context.stop === "limited" };
     const contextTokens = context?.text ? messageTokens(context.text, encoding) : 0;
-    const storedTurn: HistoryTurn = context?.turn ? { ...userTurn, ...context.turn } : userTurn;
 
-    // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets.
+    // Limits before anything is spent: the request's counted tokens plus the answer's maximum must fit the budgets,
+    // and stay held there until the call has ended.
     const promptTokens = systemTokens + pastTokens + contextTokens + userTurn.tokens + REPLY_PRIMING_TOKENS;
     const estimate = { model: callModel, promptTokens, maxAnswerTokens: config.openai.maxAnswerTokens };
-    if (!(await admitModelCall(ctx, estimate))) {
-      return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
+    permit = await admitModelCall(ctx, estimate);
+    if (!permit) return { text: "", messageIds: [], aborted: false, usage: [], limited: true };
+
+    // Pictures only now that the call is admitted: this message's first, then the history's newest first, as many
+    // bytes as one request may carry (MAX_PICTURE_MB_PER_REQUEST); older ones that do not fit stay text.
+    const allowance = new PictureAllowance(config.pictureBytesPerRequest);
+    const newParts: ChatCompletionContentPart[] = [];
+    if (q.picture) {
+      const fetched = await fetchPicture(ctx, pictureRef(q.picture), allowance, signal);
+      if ("failure" in fetched) {
+        await replyMarkdown(ctx, pictureFailureText(ctx, fetched.failure));
+        return { text: "", messageIds: [], aborted: false, usage: [] };
+      }
+      newParts.push(fetched.part);
+      // A document's size is known now: history keeps what it really costs.
+      const images = [pictureRef(q.picture, fetched.info)];
+      userTurn = { ...userTurn, images, tokens: countTurnTokens({ ...userTurn, images }, encoding) };
     }
+    const pastParts = seesImages ? await historyPictures(ctx, past, allowance, signal) : new Map<HistoryTurn, ChatCompletionContentPart[]>();
 
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
-    for (const turn of past) messages.push(await toMessage(turn, q.resolveImages, signal));
+    for (const turn of past) messages.push(toMessage(turn, pastParts.get(turn)));
     if (context?.text) messages.push({ role: "system", content: context.text });
-    messages.push(
-      q.parts && q.parts.length > 0
-        ? { role: "user", content: [{ type: "text", text: withName(userTurn) }, ...q.parts] }
-        : { role: "user", content: withName(userTurn) },
-    );
+    messages.push(toMessage(userTurn, newParts));
 
     const usage: ModelUsage[] = [];
-    // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store);
-    // the budget check before a tool round waits for it, so that round sees what this answer has spent so far.
-    let usageWritten = Promise.resolve();
+    /** The permit of the call that just ended, no longer this answer's to release. */
+    const endedCall = () => {
+      const ended = permit;
+      permit = undefined;
+      return ended;
+    };
     const engine = deps.engine;
     const events = (async function* (): AsyncGenerator<AnswerEvent> {
       for await (const event of engine.stream({
@@ -143,17 +182,24 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         // The chat's language (/settings) wins, as for every other text the bot writes (tool statuses, place names).
         language: settings.language ?? ctx.from?.language_code,
         translate: (key, vars) => ctx.t(key, vars),
-        // Every further model call of a tool loop is held to the same limits as the first.
+        // Every further model call of a tool loop is held to the same limits as the first, and holds its own
+        // maximum: its prompt is at least the last call's prompt and answer (tool results come on top).
         beforeCall: async () => {
           await usageWritten;
-          await assertModelCallAllowed(ctx, estimate);
+          // The last call ended without reporting usage: nothing to settle it with.
+          await endedCall()?.release();
+          const last = usage.at(-1);
+          const prompt = Math.max(estimate.promptTokens, last ? last.promptTokens + last.completionTokens : 0);
+          permit = await admitFurtherCall(ctx, { ...estimate, promptTokens: prompt });
         },
       })) {
         if (event.type === "text" || event.type === "status") yield event;
         else if (event.type === "usage") {
           const { type: _, ...used } = event;
           usage.push(used);
-          usageWritten = usageWritten.then(() => recordUsage(ctx, [used]));
+          // The call's real usage settles its hold: recorded first, then released, so budgets never miss it between.
+          const ended = endedCall();
+          usageWritten = usageWritten.then(() => recordUsage(ctx, [used])).then(() => ended?.release());
         } else if (event.type === "finish" && event.reason === "length") {
           throw new ModelError("length", "the answer reached its token limit");
         }
@@ -166,46 +212,86 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       events,
       {
         signal,
+        header: q.header,
+        cutNote: ctx.t("inline-answer-cut"),
         errorNote: (err) => (err instanceof LimitRefusalError ? refusalText(ctx, err.refusal) : ctx.t(modelErrorNoteKey(err))),
-        abortNote: ctx.t("error-aborted"),
+        // Superseded by an edit of the question: its answer replaces this one, a "stopped" note would only flash.
+        abortNote: (reason) => (reason instanceof AnswerSupersededError ? undefined : ctx.t("error-aborted")),
+        replace: q.replaces?.messageIds,
       },
     );
     await usageWritten;
     if (outcome.error instanceof LimitRefusalError) {
-      ctx.log.info({ refusal: outcome.error.refusal, userId: ctx.from?.id }, "model call refused by a limit");
-    } else if (outcome.error && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
-      ctx.log.warn({ err: outcome.error, chatId: target.chatId }, "model call failed");
+      ctx.log.info({ refusal: outcome.error.refusal, sender: senderOf(ctx) }, "model call refused by a limit");
+    } else if (outcome.error && !outcome.aborted && !(outcome.error instanceof ModelError && outcome.error.kind === "length")) {
+      ctx.log.warn({ err: outcome.error, ...(inline ? {} : { chatId: target.chatId }) }, "model call failed");
     }
     // The question and whatever answer arrived are kept; a failed call with no answer leaves history untouched,
     // so asking again does not repeat the question.
     const answer = outcome.text.trim();
-    if (answer) {
-      await deps.history.append(key, storedTurn, {
-        role: "assistant",
-        content: answer,
-        tokens: messageTokens(answer, encoding),
-        at: Date.now(),
-      });
+    const exchange: HistoryTurn[] = answer
+      ? [{ ...userTurn, ...context?.turn }, { role: "assistant", content: answer, tokens: messageTokens(answer, encoding), at: Date.now(), messageIds: outcome.messageIds }]
+      : [];
+    if (key === undefined) {
+      // Inline and guest answers keep no history.
+    } else if (q.replaces && (answer || outcome.messageIds.length > 0)) {
+      // History follows the chat: what replaced the old answer's messages replaces its exchange (a note alone
+      // removes it: the question it answered is gone). Nothing shown means the old answer still stands.
+      const replaced = await deps.history.replaceLast(key, q.replaces.questionMessageId, ...exchange);
+      if (!replaced && exchange.length > 0) await deps.history.append(key, ...exchange);
+    } else if (exchange.length > 0) {
+      await deps.history.append(key, ...exchange);
     }
     return { ...outcome, usage };
   } finally {
     signal.clear();
+    // A call that ended without usage (failed, aborted, or a server that does not report it) releases its hold.
+    await usageWritten;
+    await permit?.release();
   }
+}
+
+/**
+ * answerQuestion for the question in this update's message (or edited message), registered in `deps.answers` while
+ * it runs: its signal is the registry's, so an edit of the question (or a stop button) can abort it.
+ */
+export function answerTracked(ctx: BotContext, q: Omit<Question, "signal">): Promise<AnswerResult> {
+  const msg = ctx.message ?? ctx.editedMessage;
+  if (!msg) return answerQuestion(ctx, q);
+  const info = { chatId: msg.chat.id, questionMessageId: msg.message_id, askerId: ctx.from?.id, question: q.text };
+  return ctx.deps.answers.run(info, (signal) => answerQuestion(ctx, { ...q, signal }));
 }
 
 function withName(turn: HistoryTurn): string {
   return turn.name ? `${turn.name}: ${turn.content}` : turn.content;
 }
 
-async function toMessage(
-  turn: HistoryTurn,
-  resolveImages: Question["resolveImages"],
-  signal: AbortSignal,
-): Promise<ChatCompletionMessageParam> {
+function toMessage(turn: HistoryTurn, parts: ChatCompletionContentPart[] = []): ChatCompletionMessageParam {
   if (turn.role === "assistant") return { role: "assistant", content: turn.content };
-  if (turn.images?.length && resolveImages) {
-    const parts = await resolveImages(turn, signal).catch(() => [] as ChatCompletionContentPart[]);
-    if (parts.length > 0) return { role: "user", content: [{ type: "text", text: withName(turn) }, ...parts] };
-  }
+  if (parts.length > 0) return { role: "user", content: [{ type: "text", text: withName(turn) }, ...parts] };
   return { role: "user", content: withName(turn) };
+}
+
+/**
+ * The history's pictures as image parts, newest first while the request may still carry them; a picture that does
+ * not fit or can no longer be fetched is left out (its turn's text stays).
+ */
+async function historyPictures(
+  ctx: BotContext,
+  past: readonly HistoryTurn[],
+  allowance: PictureAllowance,
+  signal: AbortSignal,
+): Promise<Map<HistoryTurn, ChatCompletionContentPart[]>> {
+  const parts = new Map<HistoryTurn, ChatCompletionContentPart[]>();
+  for (const turn of [...past].reverse()) {
+    const images = turn.role === "user" ? (turn.images ?? []) : [];
+    const found: ChatCompletionContentPart[] = [];
+    for (const image of [...images].reverse()) {
+      const fetched = await fetchPicture(ctx, image, allowance, signal);
+      if ("part" in fetched) found.unshift(fetched.part);
+      else ctx.log.debug({ fileId: image.fileId, failure: fetched.failure }, "history picture left out");
+    }
+    if (found.length > 0) parts.set(turn, found);
+  }
+  return parts;
 }

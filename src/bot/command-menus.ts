@@ -30,14 +30,20 @@ export function commandMenus(menu: CommandMenu): Array<{ scope: BotCommandScope;
   ];
 }
 
-/** Sets the menus in every language the bot speaks. */
-export async function registerCommands(api: Api, i18n: I18n<BotContext>, menu: CommandMenu): Promise<void> {
+/** Sets the menus in every language the bot speaks; `signal` bounds the calls (auto-retry included). */
+export async function registerCommands(api: Api, i18n: I18n<BotContext>, menu: CommandMenu, signal?: AbortSignal): Promise<void> {
   const calls: Array<Promise<true>> = [];
   for (const { scope, commands: names } of commandMenus(menu)) {
     for (const locale of LOCALES) {
       const commands: BotCommand[] = names.map((name) => ({ command: name, description: i18n.t(locale, `cmd-${name}`) }));
       // English is the menu for every language without its own; Chinese users (language_code zh*) get theirs.
-      calls.push(api.setMyCommands(commands, { scope, ...(locale === "en" ? {} : { language_code: locale }) }));
+      calls.push(
+        api.setMyCommands(
+          commands,
+          { scope, ...(locale === "en" ? {} : { language_code: locale }) },
+          signal as Parameters<Api["setMyCommands"]>[2],
+        ),
+      );
     }
   }
   await Promise.all(calls);

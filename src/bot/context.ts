@@ -6,8 +6,11 @@ import type { Api, Context } from "grammy";
 import type { I18n, I18nFlavor } from "@grammyjs/i18n";
 import type { Config } from "../config.js";
 import type { Logger } from "../util/logger.js";
+import type { InFlight } from "../util/in-flight.js";
 import type { ChatEngine } from "../ai/chat-engine.js";
 import type { ImageGenerator } from "../ai/image-generator.js";
+import type { SpeechSynthesizer } from "../ai/speech.js";
+import type { Transcriber } from "../ai/transcriber.js";
 import type { EncodingName } from "../ai/models.js";
 import type { WeatherClient } from "../ai/tools/weather.js";
 import type { IpfsPinner } from "../ipfs/pin.js";
@@ -15,10 +18,13 @@ import type { HistoryStore } from "../storage/history.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
 import type { Pacer } from "../telegram/pacer.js";
-import type { DraftSupport } from "../telegram/answer-stream.js";
+import type { DraftSupport } from "../telegram/draft-support.js";
+import type { InlineMessageTarget } from "../telegram/target.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
+import type { AnswersInFlight } from "./answers-in-flight.js";
+import type { LimitNotices } from "../services/limit-notices.js";
 import type { Embedder } from "../ai/embeddings.js";
 import type { DocumentStore } from "../storage/documents.js";
 import type { VectorStore } from "../storage/vectors/open.js";
@@ -48,6 +54,10 @@ export interface BotDeps {
   shutdown: AbortSignal;
   engine: ChatEngine;
   images: ImageGenerator;
+  /** Voice notes, audio files and video notes to text (OPENAI_TRANSCRIBE_MODEL). */
+  transcriber: Transcriber;
+  /** Text to voice notes (OPENAI_TTS_MODEL, OPENAI_TTS_VOICE). */
+  speech: SpeechSynthesizer;
   /** Encoding of the chat model, loaded at start-up so counting is synchronous afterwards. */
   encoding: EncodingName;
   history: HistoryStore;
@@ -57,9 +67,13 @@ export interface BotDeps {
   settings: ChatSettingsStore;
   pacer: Pacer;
   drafts: DraftSupport;
+  /** Users' pictures being downloaded, shared by the requests that need them at the same time (bot/pictures.ts). */
+  pictureDownloads: InFlight<Uint8Array>;
   i18n: I18n<BotContext>;
   /** Who was told they may not use the bot. */
   accessRefusals: AccessRefusals;
+  /** Who was told they are over a limit (told once per window, not once per message). */
+  limitNotices: LimitNotices;
   /** Group admin checks (getChatMember, cached). */
   admins: AdminCache;
   /** Rate limit and daily budgets, checked before every model call. */
@@ -67,6 +81,8 @@ export interface BotDeps {
   weather: WeatherClient;
   /** Undefined when IPFS_API_URL is not set: pictures are sent but not pinned. */
   ipfs: IpfsPinner | undefined;
+  /** Answers being written, by question: what an edit (or a stop button) aborts. */
+  answers: AnswersInFlight;
   knowledge: KnowledgeDeps;
 }
 
@@ -80,6 +96,16 @@ export interface BotExtras {
   log: Logger;
   /** Api without automatic retries, for updates that are better skipped than delayed. */
   fastApi: Api;
+  /**
+   * Set by inline mode and guest mode once the answer's message exists: the answer and every reply of this update go
+   * into that message (edited by inline_message_id) instead of a chat, and no chat history is read or written.
+   */
+  inlineMessage?: InlineMessageTarget;
+  /**
+   * Set on an edited question that aborted its own answer in flight (middleware/edit-interrupt.ts): it is answered
+   * even if that answer was cut before anything reached history.
+   */
+  editAbortedAnswer?: boolean;
 }
 
 export type BotContext = Context & I18nFlavor & BotExtras;

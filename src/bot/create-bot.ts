@@ -10,6 +10,7 @@ import { replyMarkdown } from "./reply.js";
 import { accessGate } from "./middleware/access-gate.js";
 import { chatSettingsOncePerUpdate } from "./middleware/chat-settings.js";
 import { contextSetup } from "./middleware/context-setup.js";
+import { editInterrupt } from "./middleware/edit-interrupt.js";
 import { updateAccounting, type UpdateHooks } from "./middleware/update-accounting.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
@@ -32,13 +33,15 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions):
   bot.use(updateAccounting(opts));
   bot.use(contextSetup(deps, fastApi));
   bot.use(chatSettingsOncePerUpdate(deps.settings));
+  // Before the chat's queue: an edited question must not wait behind the answer it replaces (edit-interrupt.ts).
+  bot.use(editInterrupt);
   bot.use(sequentialize(chatKeyOf));
   bot.use(deps.i18n);
 
   const protectedFeatures = bot.errorBoundary(async (err) => {
     const ctx = err.ctx;
     ctx.log.error({ err: err.error }, "update handler failed");
-    if (ctx.chat) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
+    if (ctx.chat || ctx.inlineMessage) await replyMarkdown(ctx, ctx.t("error-unexpected")).catch(() => undefined);
   });
   // Before every feature: senders who may not use the bot stop here, before anything is spent on them.
   protectedFeatures.use(accessGate);

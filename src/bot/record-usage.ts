@@ -1,7 +1,8 @@
 import type { BotContext } from "./context.js";
 import { estimateCost } from "../ai/pricing.js";
+import { senderOf } from "./sender.js";
 
-/** What one model call used, as the model server reported it. */
+/** What one model call used, as the model server reported it (audio: as measured by the bot). */
 export interface ModelUsage {
   model: string;
   promptTokens: number;
@@ -9,21 +10,35 @@ export interface ModelUsage {
   cachedTokens: number;
   /** Pictures generated (image models). */
   images?: number;
+  /** Seconds of audio transcribed (transcription models). */
+  transcribedSeconds?: number;
+  /** Seconds of speech made, and the characters it was made from (speech models). */
+  spokenSeconds?: number;
+  spokenCharacters?: number;
 }
 
 /**
- * Records what model calls used, priced, for /usage and the budgets (per user and per chat); never fails the
- * answer: a store error is logged.
+ * Records what model calls used, priced, for /usage and the budgets (per user and per chat; inline answers, which
+ * belong to no chat, per user only); never fails the answer: a store error is logged.
  */
 export async function recordUsage(ctx: BotContext, usage: ModelUsage[]): Promise<void> {
   const { deps } = ctx;
   for (const u of usage) {
+    const { spokenCharacters, ...recorded } = u;
     const costUsd = estimateCost(
-      { model: u.model, promptTokens: u.promptTokens, cachedTokens: u.cachedTokens, completionTokens: u.completionTokens, images: u.images },
+      {
+        model: u.model,
+        promptTokens: u.promptTokens,
+        cachedTokens: u.cachedTokens,
+        completionTokens: u.completionTokens,
+        images: u.images,
+        audioSeconds: (u.transcribedSeconds ?? 0) + (u.spokenSeconds ?? 0),
+        characters: spokenCharacters,
+      },
       deps.config.modelPrices,
     );
     await deps.usage
-      .record({ userId: ctx.from?.id, chatId: ctx.chat!.id, ...u, costUsd })
+      .record({ sender: senderOf(ctx), chatId: ctx.chat?.id, ...recorded, costUsd })
       .catch((err: unknown) => ctx.log.warn({ err }, "usage not recorded"));
   }
 }

@@ -1,18 +1,20 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
-import { answerQuestion } from "../bot/answer.js";
+import { answerTracked } from "../bot/answer.js";
 import { addressedQuestion } from "../bot/addressing.js";
 import { replyMarkdown } from "../bot/reply.js";
-import { historyImageResolver } from "../bot/pictures.js";
 import { linksIn } from "../bot/links.js";
 import { knowledgeContext } from "../bot/question-context.js";
 import { questionTools } from "../bot/question-tools.js";
 
-/** The question as answerQuestion takes it: history pictures, tools (weather, web), and the knowledge context. */
+/**
+ * The question as answerQuestion takes it: history pictures, tools (weather, web), and the knowledge context.
+ * Tracked: an edit of the question aborts this answer and replaces it (features/edit.ts).
+ */
 function ask(ctx: BotContext, question: string) {
-  return answerQuestion(ctx, {
+  return answerTracked(ctx, {
     text: question,
-    resolveImages: historyImageResolver(ctx),
+    seesPictures: true,
     tools: questionTools(ctx),
     context: knowledgeContext(ctx, { links: linksIn(ctx.msg) }),
   });

@@ -8,7 +8,7 @@ export const fallbackFeature = new Composer<BotContext>();
 const privateChat = fallbackFeature.chatType("private");
 
 privateChat.on("message:entities:bot_command", (ctx) => replyMarkdown(ctx, ctx.t("unknown-command")));
-privateChat.on(["message:sticker", "message:voice", "message:video", "message:audio", "message:location"], (ctx) =>
+privateChat.on(["message:sticker", "message:video", "message:location"], (ctx) =>
   replyMarkdown(ctx, ctx.t("not-text")),
 );
 

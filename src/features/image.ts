@@ -10,7 +10,7 @@ import type { BotContext } from "../bot/context.js";
 import { admitModelCall } from "../bot/admission.js";
 import { modelErrorNoteKey } from "../bot/model-error-notes.js";
 import { recordUsage } from "../bot/record-usage.js";
-import { replyMarkdown } from "../bot/reply.js";
+import { paced, replyMarkdown } from "../bot/reply.js";
 import { historyKeyOf, targetOf } from "../bot/target.js";
 import { toModelError } from "../ai/errors.js";
 import { ImageAnswerError, promptLimit, type GeneratedImage } from "../ai/image-generator.js";
@@ -18,7 +18,7 @@ import { fileExtension } from "../ai/images.js";
 import { messageTokens } from "../ai/tokens.js";
 import { IpfsPinError, type PinResult } from "../ipfs/pin.js";
 import { keepChatAction } from "../telegram/chat-action.js";
-import { firstMessageOptions, replyToOptions, type StreamTarget } from "../telegram/target.js";
+import { firstMessageOptions, replyToOptions, type ChatTarget } from "../telegram/target.js";
 
 export const imageFeature = new Composer<BotContext>();
 
@@ -33,7 +33,8 @@ imageFeature.command("image", async (ctx) => {
   if (length > limit) return replyMarkdown(ctx, ctx.t("image-prompt-too-long", { length, max: limit }));
   // Rate limit and budgets, like every model call; the user has been told when it may not go ahead.
   const promptTokens = messageTokens(prompt, deps.encoding);
-  if (!(await admitModelCall(ctx, { model, promptTokens, maxAnswerTokens: 0, images: 1 }))) return;
+  const permit = await admitModelCall(ctx, { model, promptTokens, maxAnswerTokens: 0, images: 1 });
+  if (!permit) return;
 
   const target = targetOf(ctx);
   // One signal for the generation, the download and the pin: shutdown, or this handler giving up on the photo.
@@ -62,15 +63,18 @@ imageFeature.command("image", async (ctx) => {
         )
       : undefined;
 
-    const sending = ctx.api.sendPhoto(target.chatId, new InputFile(generated.bytes, `image.${fileExtension(generated.mime)}`), {
-      ...(pinning ? { caption: ctx.t("image-pinning") } : {}),
-      ...firstMessageOptions(target),
-    });
+    const sending = paced(ctx, () =>
+      ctx.api.sendPhoto(target.chatId, new InputFile(generated.bytes, `image.${fileExtension(generated.mime)}`), {
+        ...(pinning ? { caption: ctx.t("image-pinning") } : {}),
+        ...firstMessageOptions(target),
+      }),
+    );
     // Awaited below; this only keeps a failure during the usage write from counting as an unhandled rejection.
     sending.catch(() => undefined);
     // Billed once the model answered, whatever happens to the photo; recorded while the upload runs, not before it.
     // GPT image models report the prompt's tokens; the picture itself is priced per image (pricing.ts).
     await recordUsage(ctx, [{ model, promptTokens: generated.promptTokens, completionTokens: 0, cachedTokens: 0, images: 1 }]);
+    await permit.release();
 
     let messageId: number;
     try {
@@ -99,13 +103,15 @@ imageFeature.command("image", async (ctx) => {
   } finally {
     stopAction();
     signal.clear();
+    // A failed generation spent nothing: its hold goes (a second release after the usage was recorded is harmless).
+    await permit.release();
   }
 });
 
 type PinOutcome = { pin: PinResult; error?: undefined } | { pin?: undefined; error: unknown };
 
 /** Edits the photo's caption to the CID with a gateway link, or to one line saying the pin failed. */
-async function showPinOutcome(ctx: BotContext, target: StreamTarget, messageId: number, outcome: PinOutcome): Promise<void> {
+async function showPinOutcome(ctx: BotContext, target: ChatTarget, messageId: number, outcome: PinOutcome): Promise<void> {
   let caption: string;
   let entities: MessageEntity[] = [];
   if (outcome.pin) {
@@ -121,13 +127,13 @@ async function showPinOutcome(ctx: BotContext, target: StreamTarget, messageId: 
   }
   try {
     // Entities, not parse_mode: a CID or URL can never break the formatting.
-    await ctx.api.editMessageCaption(target.chatId, messageId, { caption, caption_entities: entities });
+    await paced(ctx, () => ctx.api.editMessageCaption(target.chatId, messageId, { caption, caption_entities: entities }));
   } catch (err) {
     // The photo is there; the outcome still reaches the user as a reply to it.
     ctx.log.warn({ err }, "could not edit the photo caption");
-    await ctx.api
-      .sendMessage(target.chatId, caption, { entities, link_preview_options: { is_disabled: true }, ...replyToOptions(target, messageId) })
-      .catch((e: unknown) => ctx.log.warn({ err: e }, "could not report the pin outcome"));
+    await paced(ctx, () =>
+      ctx.api.sendMessage(target.chatId, caption, { entities, link_preview_options: { is_disabled: true }, ...replyToOptions(target, messageId) }),
+    ).catch((e: unknown) => ctx.log.warn({ err: e }, "could not report the pin outcome"));
   }
 }
 

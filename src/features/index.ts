@@ -8,6 +8,7 @@ import type { CommandMenu } from "../bot/command-menus.js";
 import type { BotContext } from "../bot/context.js";
 import { startFeature } from "./start.js";
 import { askFeature } from "./ask.js";
+import { editFeature } from "./edit.js";
 import { resetFeature } from "./reset.js";
 import { systemFeature } from "./system.js";
 import { settingsFeature } from "./settings.js";
@@ -19,6 +20,10 @@ import { tokensFeature } from "./tokens.js";
 import { usageFeature } from "./usage.js";
 import { documentsFeature } from "./documents.js";
 import { knowledgeFeature } from "./knowledge.js";
+import { voiceFeature } from "./voice.js";
+import { sayFeature } from "./say.js";
+import { inlineFeature } from "./inline.js";
+import { guestFeature } from "./guest.js";
 
 export const features: Composer<BotContext>[] = [
   startFeature,
@@ -30,10 +35,18 @@ export const features: Composer<BotContext>[] = [
   tokensFeature,
   usageFeature,
   knowledgeFeature,
+  sayFeature,
+  // Inline queries, chosen inline results and guest messages: answers in a message outside any chat history.
+  inlineFeature,
+  guestFeature,
+  // Before ask: `/ask` replying to a voice note, audio or video note transcribes it first.
+  voiceFeature,
   // Before ask: `/ask` on or replying to a picture goes to the vision model, to a document to the documents feature.
   photoFeature,
   documentsFeature,
   askFeature,
+  // Edited questions (edited_message only: no other feature sees those).
+  editFeature,
   // Last: private messages nobody else handled.
   fallbackFeature,
 ];
@@ -43,6 +56,6 @@ export const features: Composer<BotContext>[] = [
  * show in private chats (the user is their own admin) and to group admins.
  */
 export const commandMenu: CommandMenu = {
-  everyone: ["start", "help", "ask", "image", "weather", "tokens", "usage", "knowledge", "reset"],
+  everyone: ["start", "help", "ask", "image", "say", "transcribe", "weather", "tokens", "usage", "knowledge", "reset"],
   admins: ["system", "settings", "learn", "forget"],
 };

@@ -6,27 +6,21 @@
  * - groups: a photo whose caption mentions the bot or starts with /ask, a photo replying to the bot, or a message
  *   addressed to the bot (`/ask …`, a mention, a reply to the bot's own photo) that replies to a picture.
  *
- * The picture is downloaded and handed to the model as bytes (src/bot/pictures.ts), never as a Bot API link (it
- * carries the token); history keeps its file_id.
+ * The picture is downloaded once the call is admitted and handed to the model as bytes (src/bot/pictures.ts), never
+ * as a Bot API link (it carries the token); history keeps its file_id.
  */
 import { Composer } from "grammy";
 import type { Document, Message, PhotoSize } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import { answerQuestion } from "../bot/answer.js";
 import { addressedQuestion, captionQuestion, repliedTo } from "../bot/addressing.js";
-import { downloadPicture, historyImageResolver, MAX_PICTURE_BYTES } from "../bot/pictures.js";
+import { maxPictureBytes, pictureFailureText, type NewPicture } from "../bot/pictures.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { targetOf } from "../bot/target.js";
-import { imageInfo, toDataUrl } from "../ai/images.js";
-import { imageTokens, type ImageDetail } from "../ai/image-tokens.js";
-import type { ImageRef } from "../storage/history.js";
-import { DEFAULT_MAX_PHOTO_SIDE, TelegramFileError, pickPhotoSize } from "../telegram/files.js";
+import { DEFAULT_MAX_PHOTO_SIDE, pickPhotoSize } from "../telegram/files.js";
 import { topicOptions } from "../telegram/target.js";
 
 export const photoFeature = new Composer<BotContext>();
-
-/** "high": the model reads small text and details; the token cost is counted from the size (image-tokens.ts). */
-const IMAGE_DETAIL: ImageDetail = "high";
 
 /** Formats the vision models read (a GIF is seen as its first frame). */
 const IMAGE_MIME_TYPES = new Set(["image/png", "image/jpeg", "image/jpg", "image/webp", "image/gif"]);
@@ -74,46 +68,35 @@ photoFeature.on("message:text", async (ctx, next) => {
   await answerAboutImage(ctx, source, question);
 });
 
-/** Downloads the picture and answers the question about it (default: describe it) with the vision model. */
+/**
+ * Answers the question about the picture (default: describe it) with the vision model. Nothing is downloaded here:
+ * the picture's size and tokens are known from what Telegram says, and answerQuestion fetches it once the call is
+ * admitted by the rate limit and the budgets.
+ */
 async function answerAboutImage(ctx: BotContext, source: ImageSource, question: string): Promise<void> {
   const { deps } = ctx;
-  let fileId: string;
-  let fileSize: number | undefined;
+  const maxBytes = maxPictureBytes(ctx);
+  let picture: NewPicture;
   if (source.kind === "photo") {
-    const size = pickPhotoSize(source.sizes, { maxSide: DEFAULT_MAX_PHOTO_SIDE, maxBytes: MAX_PICTURE_BYTES });
-    fileId = size.file_id;
-    fileSize = size.file_size;
+    // The largest size up to 2048 px: the model scales anything bigger down anyway.
+    const size = pickPhotoSize(source.sizes, { maxSide: DEFAULT_MAX_PHOTO_SIDE, maxBytes });
+    picture = { fileId: size.file_id, fileSize: size.file_size, width: size.width, height: size.height };
   } else {
-    fileId = source.document.file_id;
-    fileSize = source.document.file_size;
+    picture = { fileId: source.document.file_id, fileSize: source.document.file_size };
   }
-  const maxMb = Math.round(MAX_PICTURE_BYTES / (1024 * 1024));
-  if (fileSize !== undefined && fileSize > MAX_PICTURE_BYTES) return replyMarkdown(ctx, ctx.t("photo-too-large", { max: maxMb }));
+  if (picture.fileSize !== undefined && picture.fileSize > maxBytes) {
+    return replyMarkdown(ctx, pictureFailureText(ctx, "too_big"));
+  }
 
   const target = targetOf(ctx);
   void ctx.fastApi
     .sendChatAction(target.chatId, "typing", topicOptions(target))
     .catch(() => undefined);
 
-  let bytes: Uint8Array;
-  try {
-    bytes = await downloadPicture(ctx, fileId, deps.shutdown);
-  } catch (err) {
-    if (err instanceof TelegramFileError && err.reason === "too_big") return replyMarkdown(ctx, ctx.t("photo-too-large", { max: maxMb }));
-    // TelegramFileError never carries the file URL (it contains the token).
-    ctx.log.warn({ err }, "picture download failed");
-    return replyMarkdown(ctx, ctx.t("photo-download-failed"));
-  }
-  const info = imageInfo(bytes);
-  if (!info) return replyMarkdown(ctx, ctx.t("photo-unreadable"));
-
-  const tokens = imageTokens(info.width, info.height, IMAGE_DETAIL);
-  const image: ImageRef = { fileId, width: info.width, height: info.height, detail: IMAGE_DETAIL, tokens };
   await answerQuestion(ctx, {
     text: question || ctx.t("photo-default-question"),
-    parts: [{ type: "image_url", image_url: { url: toDataUrl(bytes, info.mime), detail: IMAGE_DETAIL } }],
-    turn: { images: [image] },
+    picture,
     model: deps.config.openai.visionModel,
-    resolveImages: historyImageResolver(ctx),
+    seesPictures: true,
   });
 }

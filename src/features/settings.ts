@@ -1,7 +1,7 @@
 import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { isChatAdmin } from "../bot/chat-admin.js";
-import { replyMarkdown, sendFormatted } from "../bot/reply.js";
+import { paced, replyMarkdown, sendFormatted } from "../bot/reply.js";
 import { effectiveModel } from "../services/models.js";
 import type { ChatSettings } from "../storage/settings.js";
 import type { FormattedText } from "../telegram/formatted-text.js";
@@ -9,7 +9,7 @@ import { markdownToEntities } from "../telegram/markdown.js";
 
 /**
  * /settings: an inline keyboard for admins (a private chat's user) to pick the model from ALLOWED_MODELS, shared or
- * per-member history in groups, and the language of the bot's own texts. Every press is checked again: anyone in
+ * per-member history in groups, the language of the bot's own texts, and whether voice notes get a spoken answer too. Every press is checked again: anyone in
  * the group can press the buttons, only admins change anything.
  */
 export const settingsFeature = new Composer<BotContext>();
@@ -22,11 +22,13 @@ function render(ctx: BotContext, settings: ChatSettings): { text: FormattedText;
   const model = effectiveModel(ctx.deps.config, settings);
   const mode = settings.historyMode ?? "shared";
   const language = settings.language ?? "auto";
+  const voice = settings.voiceReplies === true;
   const lines = [
     ctx.t("settings-title"),
     ctx.t("settings-model", { model: `\`${model}\`` }),
     ...(group ? [ctx.t("settings-history", { mode })] : []),
     ctx.t("settings-language", { language }),
+    ctx.t("settings-voice", { voice: voice ? "on" : "off" }),
     "",
     ctx.t("settings-tap"),
   ];
@@ -46,7 +48,10 @@ function render(ctx: BotContext, settings: ChatSettings): { text: FormattedText;
   keyboard
     .text(mark(language === "auto", ctx.t("settings-button-auto")), "set:lang:auto")
     .text(mark(language === "en", "English"), "set:lang:en")
-    .text(mark(language === "zh", "中文"), "set:lang:zh");
+    .text(mark(language === "zh", "中文"), "set:lang:zh")
+    .row()
+    .text(mark(voice, ctx.t("settings-button-voice-on")), "set:voice:on")
+    .text(mark(!voice, ctx.t("settings-button-voice-off")), "set:voice:off");
   return { text: markdownToEntities(lines.join("\n")), keyboard };
 }
 
@@ -72,12 +77,15 @@ function patchFor(ctx: BotContext, what: string, value: string): Partial<ChatSet
     case "lang":
       if (value === "auto") return { language: undefined };
       return value === "en" || value === "zh" ? { language: value } : undefined;
+    case "voice":
+      // Off is the default, stored as no choice.
+      return value === "on" ? { voiceReplies: true } : value === "off" ? { voiceReplies: undefined } : undefined;
     default:
       return undefined;
   }
 }
 
-settingsFeature.callbackQuery(/^set:(model|hist|lang):(.+)$/, async (ctx) => {
+settingsFeature.callbackQuery(/^set:(model|hist|lang|voice):(.+)$/, async (ctx) => {
   const chat = ctx.chat;
   if (!chat) return ctx.answerCallbackQuery();
   if (!(await isChatAdmin(ctx))) {
@@ -91,7 +99,7 @@ settingsFeature.callbackQuery(/^set:(model|hist|lang):(.+)$/, async (ctx) => {
   if ("language" in patch) await ctx.i18n.renegotiateLocale();
   const { text, keyboard } = render(ctx, settings);
   try {
-    await ctx.editMessageText(text.text, { entities: text.entities, reply_markup: keyboard });
+    await paced(ctx, () => ctx.editMessageText(text.text, { entities: text.entities, reply_markup: keyboard }));
   } catch (err) {
     // Pressing the option that is already chosen changes nothing; Telegram says so, and that is fine. Any other
     // failure only leaves the keyboard stale: the setting is saved, so the press is still confirmed.

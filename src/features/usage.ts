@@ -3,6 +3,7 @@ import type { BotContext } from "../bot/context.js";
 import { replyMarkdown } from "../bot/reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { formatDuration, spenderOf } from "../bot/admission.js";
+import { senderOf } from "../bot/sender.js";
 import type { UsageRecord, UsageSummary } from "../storage/usage.js";
 
 /**
@@ -14,7 +15,8 @@ export const usageFeature = new Composer<BotContext>();
 
 usageFeature.command("usage", async (ctx) => {
   const usage = ctx.deps.usage;
-  const mine = ctx.from ? await usage.get({ userId: ctx.from.id }) : undefined;
+  const sender = senderOf(ctx);
+  const mine = sender ? await usage.get(sender) : undefined;
   const chat = ctx.chat.type === "private" && mine ? undefined : await usage.get({ chatId: ctx.chat.id });
   const blocks: string[] = [];
   if (mine) blocks.push(summary(ctx, ctx.t("usage-you"), mine));
@@ -48,7 +50,12 @@ function line(ctx: BotContext, period: string, r: UsageRecord): string {
     completion: fmt(r.completionTokens),
     cost,
   });
-  return r.images > 0 ? `${text}${ctx.t("usage-images", { images: r.images })}` : text;
+  const extras = [
+    r.images > 0 ? ctx.t("usage-images", { images: r.images }) : "",
+    r.transcribedSeconds > 0 ? ctx.t("usage-transcribed", { minutes: minutes(r.transcribedSeconds) }) : "",
+    r.spokenSeconds > 0 ? ctx.t("usage-spoken", { minutes: minutes(r.spokenSeconds) }) : "",
+  ];
+  return text + extras.join("");
 }
 
 /** Today's budgets as a few Markdown lines in the user's language; undefined when none is configured. */
@@ -58,9 +65,15 @@ export async function describeBudget(ctx: BotContext): Promise<string | undefine
   const lines: string[] = [ctx.t("budget-title")];
   for (const scope of ["user", "chat"] as const) {
     const s = status[scope];
-    if (s?.tokens) lines.push(ctx.t("budget-line-tokens", { scope, left: s.tokens.left, limit: s.tokens.limit }));
+    // What answers being written right now hold is not spent yet, but not free either: said, so "left" adds up.
+    const held = (reserved: number, shown: string) => (reserved > 0 ? ` ${ctx.t("budget-held", { held: shown })}` : "");
+    if (s?.tokens) {
+      const { left, limit, reserved } = s.tokens;
+      lines.push(ctx.t("budget-line-tokens", { scope, left, limit }) + held(reserved, fmt(reserved)));
+    }
     if (s?.costUsd) {
-      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(s.costUsd.left), limit: formatUsd(s.costUsd.limit) }));
+      const { left, limit, reserved } = s.costUsd;
+      lines.push(ctx.t("budget-line-cost", { scope, left: formatUsd(left), limit: formatUsd(limit) }) + held(reserved, formatUsd(reserved)));
     }
   }
   lines.push(ctx.t("budget-resets", { time: formatDuration(ctx, status.resetsAt.getTime() - ctx.deps.now().getTime()) }));
@@ -69,3 +82,5 @@ export async function describeBudget(ctx: BotContext): Promise<string | undefine
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");
+/** Audio minutes with one decimal ("0.2"), never "0.0" for some seconds. */
+const minutes = (seconds: number) => Math.max(0.1, Math.round(seconds / 6) / 10).toFixed(1);

@@ -5,7 +5,7 @@
  * fails the request if pinning fails), so no separate `pin/add` round trip is made.
  */
 import { Buffer } from "node:buffer";
-import { create, type KuboRPCClient } from "kubo-rpc-client";
+import type { KuboRPCClient } from "kubo-rpc-client";
 
 export interface PinResult {
   cid: string;
@@ -64,7 +64,7 @@ export function createIpfsPinner(opts: IpfsPinnerOptions): IpfsPinner {
       });
       aborted.catch(() => undefined);
       try {
-        const adding = client.add(bytes, { pin: true, cidVersion: 0, signal: combined, timeout: timeoutMs });
+        const adding = client().then((kubo) => kubo.add(bytes, { pin: true, cidVersion: 0, signal: combined, timeout: timeoutMs }));
         // When `aborted` wins the race, a late rejection of `adding` must not become an unhandled rejection.
         adding.catch(() => undefined);
         const added = await Promise.race([adding, aborted]);
@@ -94,7 +94,11 @@ export function gatewayPrefix(gatewayUrl: string): string {
   return `${url.origin}${path}`;
 }
 
-function createClient(apiUrl: string): KuboRPCClient {
+/**
+ * The URL is checked now; kubo-rpc-client (a quarter of a second and several MB to load) is imported on the first pin,
+ * so a bot that never pins a picture never loads it.
+ */
+function createClient(apiUrl: string): () => Promise<KuboRPCClient> {
   let url: URL;
   try {
     url = new URL(apiUrl);
@@ -110,7 +114,9 @@ function createClient(apiUrl: string): KuboRPCClient {
     url.username = "";
     url.password = "";
   }
-  return create({ url: url.toString().replace(/\/$/, ""), headers });
+  const options = { url: url.toString().replace(/\/$/, ""), headers };
+  let client: Promise<KuboRPCClient> | undefined;
+  return () => (client ??= import("kubo-rpc-client").then(({ create }) => create(options)));
 }
 
 /** Maps kubo-rpc-client and fetch failures; messages carry no URL (it may hold credentials). */

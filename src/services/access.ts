@@ -3,6 +3,7 @@
  * that they may not. The gate itself (which updates get the line) is bot/access-gate.ts.
  */
 import type Keyv from "keyv";
+import { ToldOnce } from "./told-once.js";
 
 /** The allow lists and the owners, as configured. */
 export interface AccessLists {
@@ -28,23 +29,22 @@ export function isAllowed(lists: AccessLists, userId: number | undefined, chatId
   return chatId !== undefined && lists.allowedChatIds.includes(chatId);
 }
 
+/** How long a refused sender stays told: long enough not to nag, short enough that the store forgets them. */
+export const ACCESS_TOLD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Remembers who was told they may not use the bot, so they are told once and then ignored. */
 export class AccessRefusals {
-  readonly #keyv: Keyv;
+  readonly #told: ToldOnce;
 
-  constructor(keyv: Keyv) {
-    this.#keyv = keyv;
+  constructor(keyv: Keyv, opts: { now?: () => Date } = {}) {
+    this.#told = new ToldOnce(keyv, opts);
   }
 
   /**
-   * True the first time a refused sender is seen in a chat, false afterwards. Kept in keyv (no expiry) so the line
-   * is said once across restarts and instances. Two instances seeing the very first message at the same moment
-   * could both say it; updates of one bot go to one instance, so in practice they do not.
+   * True the first time a refused sender is seen in a chat (within 30 days), false afterwards. Kept in the store, so
+   * the line is said once across restarts and instances.
    */
-  async firstRefusal(chatId: number, userId: number | undefined): Promise<boolean> {
-    const key = `access:told:${chatId}:${userId ?? "chat"}`;
-    if (await this.#keyv.get(key)) return false;
-    await this.#keyv.set(key, true);
-    return true;
+  firstRefusal(chatId: number, userId: number | undefined): Promise<boolean> {
+    return this.#told.first(`access:told:${chatId}:${userId ?? "chat"}`, ACCESS_TOLD_TTL_MS);
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Daily (UTC) token and cost budgets per user and per chat: what is left today, and whether a model call's estimate
- * fits in it. Plain arithmetic over the usage store; the texts users see are built in bot/ and features/.
+ * fits in it. Plain arithmetic over the usage store and the holds of calls in progress (budget-holds.ts); the texts
+ * users see are built in bot/ and features/.
  */
 import { estimateCost, type PriceTable } from "../ai/pricing.js";
-import type { UsageRecord, UsageStore } from "../storage/usage.js";
+import type { Sender, UsageRecord, UsageScope, UsageStore } from "../storage/usage.js";
+import type { Amount, BudgetHolds } from "./budget-holds.js";
 
 /** Daily limits; undefined is no limit. Tokens are prompt + completion. */
 export interface BudgetLimits {
@@ -13,16 +15,19 @@ export interface BudgetLimits {
   chatCostUsd: number | undefined;
 }
 
-/** Who spends: the sender (absent for channel posts) and the chat. */
+/** Who spends: the sender (a user, or a chat writing as itself; absent without a sender) and the chat. */
 export interface Spender {
-  userId?: number;
+  sender?: Sender;
   chatId?: number;
 }
 
 export interface BudgetLine {
   limit: number;
+  /** Recorded today. */
   used: number;
-  /** What is left today (never below 0). */
+  /** Held by calls in progress (their maximum, until they end). */
+  reserved: number;
+  /** What is left today: limit − used − reserved, never below 0. */
   left: number;
 }
 
@@ -51,6 +56,10 @@ export interface ModelCallEstimate {
   maxAnswerTokens: number;
   /** Pictures the call generates (image models), priced at the model's default size and quality. */
   images?: number;
+  /** Seconds of audio the call hears or (estimated) speaks (audio models, priced per minute). */
+  audioSeconds?: number;
+  /** Characters the call speaks (speech models priced per character). */
+  characters?: number;
 }
 
 export type BudgetRefusal =
@@ -59,8 +68,25 @@ export type BudgetRefusal =
 
 const usedTokens = (r: UsageRecord) => r.promptTokens + r.completionTokens;
 
-function line(limit: number | undefined, used: number): BudgetLine | undefined {
-  return limit === undefined ? undefined : { limit, used, left: Math.max(0, limit - used) };
+function line(limit: number | undefined, used: number, reserved: number): BudgetLine | undefined {
+  return limit === undefined ? undefined : { limit, used, reserved, left: Math.max(0, limit - used - reserved) };
+}
+
+/** What a call may use at most: its tokens, and their estimated cost (0 when the model has no known price). */
+export function maximumOf(call: ModelCallEstimate, prices?: PriceTable): Amount {
+  const costUsd = estimateCost(
+    { model: call.model, promptTokens: call.promptTokens, completionTokens: call.maxAnswerTokens, images: call.images },
+    prices,
+  );
+  return { tokens: call.promptTokens + call.maxAnswerTokens, costUsd: costUsd ?? 0 };
+}
+
+/** The scopes whose budgets a spender is held to: their own (with a sender) and their chat's, when configured. */
+export function budgetScopes(limits: BudgetLimits, who: Spender): UsageScope[] {
+  const scopes: UsageScope[] = [];
+  if (who.sender !== undefined && (limits.userTokens !== undefined || limits.userCostUsd !== undefined)) scopes.push(who.sender);
+  if (who.chatId !== undefined && (limits.chatTokens !== undefined || limits.chatCostUsd !== undefined)) scopes.push({ chatId: who.chatId });
+  return scopes;
 }
 
 export function budgetsConfigured(limits: BudgetLimits): boolean {
@@ -72,28 +98,32 @@ export function nextUtcMidnight(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
 }
 
+/** Where budgets read what was spent today: recorded usage, and what calls in progress hold. */
+export interface BudgetSources {
+  usage: UsageStore;
+  holds?: BudgetHolds;
+}
+
 /** What is left of today's budgets for a sender and chat, or undefined when no budget is configured. */
 export async function budgetStatus(
-  usage: UsageStore,
+  sources: BudgetSources,
   limits: BudgetLimits,
   who: Spender,
   opts: { now: Date; exempt: boolean },
 ): Promise<BudgetStatus | undefined> {
   if (!budgetsConfigured(limits)) return undefined;
-  const { userId, chatId } = who;
-  const wantUser = userId !== undefined && (limits.userTokens !== undefined || limits.userCostUsd !== undefined);
-  const wantChat = chatId !== undefined && (limits.chatTokens !== undefined || limits.chatCostUsd !== undefined);
-  const [userUsage, chatUsage] = await Promise.all([
-    wantUser ? usage.get({ userId }) : undefined,
-    wantChat ? usage.get({ chatId }) : undefined,
-  ]);
+  const none: Amount = { tokens: 0, costUsd: 0 };
+  const scopeStatus = async (scope: UsageScope, tokenLimit: number | undefined, costLimit: number | undefined): Promise<BudgetScopeStatus> => {
+    const [{ today }, held] = await Promise.all([sources.usage.get(scope), sources.holds?.held(scope) ?? none]);
+    return { tokens: line(tokenLimit, usedTokens(today), held.tokens), costUsd: line(costLimit, today.costUsd, held.costUsd) };
+  };
   const status: BudgetStatus = { resetsAt: nextUtcMidnight(opts.now), exempt: opts.exempt };
-  if (userUsage) {
-    status.user = { tokens: line(limits.userTokens, usedTokens(userUsage.today)), costUsd: line(limits.userCostUsd, userUsage.today.costUsd) };
-  }
-  if (chatUsage) {
-    status.chat = { tokens: line(limits.chatTokens, usedTokens(chatUsage.today)), costUsd: line(limits.chatCostUsd, chatUsage.today.costUsd) };
-  }
+  await Promise.all(
+    budgetScopes(limits, who).map(async (scope) => {
+      if ("chatId" in scope) status.chat = await scopeStatus(scope, limits.chatTokens, limits.chatCostUsd);
+      else status.user = await scopeStatus(scope, limits.userTokens, limits.userCostUsd);
+    }),
+  );
   return status;
 }
 
@@ -104,7 +134,14 @@ export async function budgetStatus(
 export function budgetRefusal(status: BudgetStatus, call: ModelCallEstimate, prices?: PriceTable): BudgetRefusal | undefined {
   const needed = call.promptTokens + call.maxAnswerTokens;
   const neededUsd = estimateCost(
-    { model: call.model, promptTokens: call.promptTokens, completionTokens: call.maxAnswerTokens, images: call.images },
+    {
+      model: call.model,
+      promptTokens: call.promptTokens,
+      completionTokens: call.maxAnswerTokens,
+      images: call.images,
+      audioSeconds: call.audioSeconds,
+      characters: call.characters,
+    },
     prices,
   );
   for (const scope of ["user", "chat"] as const) {

@@ -15,28 +15,36 @@ describe("RateLimiter", () => {
   it("admits maxCalls in a window and says exactly when the next slot frees", async () => {
     const c = clock("2026-05-01T12:00:00Z");
     const limiter = new RateLimiter(new Keyv(), { windowMs: 60_000, maxCalls: 2, now: c.now });
-    expect(await limiter.take(1)).toEqual({ ok: true });
+    expect(await limiter.take({ userId: 1 })).toEqual({ ok: true });
     c.advance(10_000);
-    expect(await limiter.take(1)).toEqual({ ok: true });
-    expect(await limiter.take(1)).toEqual({ ok: false, retryAfterMs: 50_000 });
+    expect(await limiter.take({ userId: 1 })).toEqual({ ok: true });
+    expect(await limiter.take({ userId: 1 })).toEqual({ ok: false, retryAfterMs: 50_000 });
     // Another user has their own window.
-    expect(await limiter.take(2)).toEqual({ ok: true });
+    expect(await limiter.take({ userId: 2 })).toEqual({ ok: true });
     c.advance(50_000);
-    expect(await limiter.take(1)).toEqual({ ok: true });
+    expect(await limiter.take({ userId: 1 })).toEqual({ ok: true });
     // The second call (at +10 s) frees the next slot at +70 s.
-    expect(await limiter.take(1)).toEqual({ ok: false, retryAfterMs: 10_000 });
+    expect(await limiter.take({ userId: 1 })).toEqual({ ok: false, retryAfterMs: 10_000 });
   });
 
   it("counts concurrent calls of one user without losing any", async () => {
     const c = clock("2026-05-01T12:00:00Z");
     const limiter = new RateLimiter(new Keyv(), { windowMs: 60_000, maxCalls: 3, now: c.now });
-    const decisions = await Promise.all(Array.from({ length: 5 }, () => limiter.take(7)));
+    const decisions = await Promise.all(Array.from({ length: 5 }, () => limiter.take({ userId: 7 })));
     expect(decisions.filter((d) => d.ok).length).toBe(3);
+  });
+
+  it("counts a chat writing as itself apart from a user with the same number", async () => {
+    const limiter = new RateLimiter(new Keyv(), { windowMs: 60_000, maxCalls: 1 });
+    expect(await limiter.take({ senderChatId: -100 })).toEqual({ ok: true });
+    expect(await limiter.take({ senderChatId: -100 })).toMatchObject({ ok: false });
+    expect(await limiter.take({ senderChatId: -200 })).toEqual({ ok: true });
+    expect(await limiter.take({ userId: 100 })).toEqual({ ok: true });
   });
 
   it("is off with maxCalls 0", async () => {
     const limiter = new RateLimiter(new Keyv(), { windowMs: 60_000, maxCalls: 0 });
-    for (let i = 0; i < 10; i++) expect(await limiter.take(1)).toEqual({ ok: true });
+    for (let i = 0; i < 10; i++) expect(await limiter.take({ userId: 1 })).toEqual({ ok: true });
   });
 
   it("shares the counts between instances through the store (SQLite)", async () => {
@@ -48,10 +56,10 @@ describe("RateLimiter", () => {
       const c = clock("2026-05-01T12:00:00Z");
       const first = new RateLimiter(a.keyv, { windowMs: 60_000, maxCalls: 2, now: c.now });
       const second = new RateLimiter(b.keyv, { windowMs: 60_000, maxCalls: 2, now: c.now });
-      expect(await first.take(9)).toEqual({ ok: true });
-      expect(await second.take(9)).toEqual({ ok: true });
-      expect(await first.take(9)).toMatchObject({ ok: false });
-      expect(await second.take(9)).toMatchObject({ ok: false });
+      expect(await first.take({ userId: 9 })).toEqual({ ok: true });
+      expect(await second.take({ userId: 9 })).toEqual({ ok: true });
+      expect(await first.take({ userId: 9 })).toMatchObject({ ok: false });
+      expect(await second.take({ userId: 9 })).toMatchObject({ ok: false });
     } finally {
       await a.close();
       await b.close();
@@ -63,6 +71,6 @@ describe("RateLimiter", () => {
     const keyv = new Keyv();
     await keyv.set("ratelimit:u:3", { not: "a list" });
     const limiter = new RateLimiter(keyv, { windowMs: 1000, maxCalls: 1 });
-    expect(await limiter.take(3)).toEqual({ ok: true });
+    expect(await limiter.take({ userId: 3 })).toEqual({ ok: true });
   });
 });

@@ -3,6 +3,7 @@
  * keyv so every instance of the bot sees the same counts.
  */
 import type Keyv from "keyv";
+import type { Sender } from "../storage/usage.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };
@@ -15,7 +16,7 @@ export interface RateLimiterOptions {
 }
 
 /**
- * A sliding window per key: at most `maxCalls` in any `windowMs`. The value is the list of call times inside the
+ * A sliding window per sender (a user, or a chat writing as itself): at most `maxCalls` in any `windowMs`. The value is the list of call times inside the
  * window, so "try again in N s" is exact. keyv has no atomic update: updates are serialised per key inside this
  * process; two instances taking a slot for the same user at the same instant can each admit one call (a bounded
  * overshoot of one call per extra instance).
@@ -38,10 +39,10 @@ export class RateLimiter {
     return this.#maxCalls > 0;
   }
 
-  /** Takes one call for `userId` if the window has room; otherwise says how long until it has. */
-  take(userId: number): Promise<RateDecision> {
+  /** Takes one call for the sender if their window has room; otherwise says how long until it has. */
+  take(sender: Sender): Promise<RateDecision> {
     if (!this.enabled) return Promise.resolve({ ok: true });
-    const key = `ratelimit:u:${userId}`;
+    const key = "userId" in sender ? `ratelimit:u:${sender.userId}` : `ratelimit:s:${sender.senderChatId}`;
     return this.#queue.run(key, async (): Promise<RateDecision> => {
       const now = this.#now().getTime();
       const stored: unknown = await this.#keyv.get(key);

@@ -51,10 +51,11 @@ type Backend = { name: string; enabled: boolean; open: (namespace: string) => Pr
 const backends: Backend[] = [
   { name: "sqlite file", enabled: true, open: (namespace) => openStore(`sqlite://${path.join(tmp, "history.sqlite")}`, { namespace }) },
   { name: "memory", enabled: true, open: (namespace) => openStore("memory://", { namespace }) },
-  { name: "redis", enabled: Boolean(REDIS_URL), open: (namespace) => openStore(REDIS_URL ?? "", { namespace }) },
-  { name: "postgres", enabled: Boolean(DATABASE_URL), open: (namespace) => openStore(DATABASE_URL ?? "", { namespace }) },
+  { name: "redis (REDIS_URL)", enabled: Boolean(REDIS_URL), open: (namespace) => openStore(REDIS_URL ?? "", { namespace }) },
+  { name: "postgres (DATABASE_URL)", enabled: Boolean(DATABASE_URL), open: (namespace) => openStore(DATABASE_URL ?? "", { namespace }) },
 ];
 
+// A server's variable in the title: CI checks that every test naming it ran (test/ci/store-tests-ran.ts).
 for (const backend of backends) {
   describe.skipIf(!backend.enabled)(`history on ${backend.name}`, () => {
     let store: Store;
@@ -284,6 +285,57 @@ describe("trimming (memory store)", () => {
     await expect(history.append(historyKey(6), { role: "user", content: "x", tokens: Number.NaN, at: 1 })).rejects.toThrow(TypeError);
     expect(() => new HistoryStore(store, { budgetTokens: -1 })).toThrow(RangeError);
     expect(() => new HistoryStore(store, { budgetTokens: 10, maxTurns: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("an edited question's exchange (memory store)", () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openStore("memory://", { namespace: uniqueNamespace() });
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it("replaces the last exchange when its question is the edited message, and only then", async () => {
+    const history = new HistoryStore(store, { budgetTokens: 1_000 });
+    const key = historyKey(20);
+    const older = [sized("user", 5, "first"), sized("assistant", 5, "first answer")];
+    const asked = { ...sized("user", 7, "second"), messageId: 42 };
+    const answered = { ...sized("assistant", 9, "second answer"), messageIds: [43, 44] };
+    await history.append(key, ...older, asked, answered);
+    expect(HistoryStore.lastExchange(await history.load(key))).toEqual({ question: asked, answer: answered });
+
+    // Another message's edit: nothing changes.
+    expect(await history.replaceLast(key, 41, sized("user", 1))).toBe(false);
+    expect(await history.load(key)).toEqual([...older, asked, answered]);
+
+    const edited = { ...sized("user", 6, "second, edited"), messageId: 42 };
+    const reanswered = { ...sized("assistant", 3, "new answer"), messageIds: [43] };
+    expect(await history.replaceLast(key, 42, edited, reanswered)).toBe(true);
+    expect(await history.load(key)).toEqual([...older, edited, reanswered]);
+    expect(((await store.keyv.get(key)) as StoredHistory).totalTokens).toBe(5 + 5 + 6 + 3);
+
+    // No new answer (the model failed): the exchange goes, the question it answered no longer exists.
+    expect(await history.replaceLast(key, 42)).toBe(true);
+    expect(await history.load(key)).toEqual(older);
+    expect(await history.replaceLast(historyKey(21), 42)).toBe(false);
+  });
+
+  it("reads histories written before turns carried message ids, and rejects malformed ids", async () => {
+    const history = new HistoryStore(store, { budgetTokens: 1_000 });
+    const key = historyKey(22);
+    const old = [
+      { role: "user", content: "from an older version", tokens: 5, at: 1 },
+      { role: "assistant", content: "still readable", tokens: 4, at: 2 },
+    ];
+    await store.keyv.set(key, { version: 1, turns: old, totalTokens: 9 });
+    expect(await history.load(key)).toEqual(old);
+    expect(HistoryStore.lastExchange(await history.load(key))?.question.messageId).toBeUndefined();
+    await expect(history.append(key, { ...sized("user", 1), messageId: 1.5 })).rejects.toThrow(TypeError);
+    await expect(history.append(key, { ...sized("assistant", 1), messageIds: [3, -1] })).rejects.toThrow(TypeError);
+    await store.keyv.set(key, { version: 1, turns: [{ ...old[0], messageIds: "7" }], totalTokens: 5 });
+    expect(await history.load(key)).toEqual([]);
   });
 });
 

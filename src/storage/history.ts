@@ -5,7 +5,7 @@
  * Token counts are computed once, when a turn is created (src/ai/turn-tokens.ts), and stored with
  * the turn; trimming and fitToBudget only add stored numbers, so nothing is ever re-tokenized.
  *
- * Concurrency: append() is read-modify-write. The bot serializes updates per chat inside one
+ * Concurrency: append() and replaceLast() are read-modify-write. The bot serializes updates per chat inside one
  * process, which makes that safe. Two processes writing the same chat at the same moment (the
  * future multi-instance webhook mode) can lose one of the two appends; that needs a per-chat lock
  * or an atomic list in Redis/Postgres and is left to that issue.
@@ -22,6 +22,8 @@ export interface ImageRef {
   detail: "low" | "high" | "auto";
   /** Vision input tokens for this image at this detail, computed from its size. */
   tokens: number;
+  /** Bytes, as Telegram reported them: a follow-up that cannot carry them any more skips it without asking. */
+  fileSize?: number;
 }
 
 export interface HistoryTurn {
@@ -38,6 +40,16 @@ export interface HistoryTurn {
   name?: string;
   /** Documents and pages the question brought (their text is in the document store), so follow-ups still use them. */
   documents?: DocumentRef[];
+  /** User turns: the question's Telegram message (an edit of it replaces this exchange). Absent in older histories. */
+  messageId?: number;
+  /** Assistant turns: the Telegram messages that show the answer, in order. Absent in older histories. */
+  messageIds?: number[];
+}
+
+/** The newest question in a history and the answer that followed it, if any. */
+export interface LastExchange {
+  question: HistoryTurn;
+  answer: HistoryTurn | undefined;
 }
 
 export interface StoredHistory {
@@ -79,6 +91,7 @@ export function historyKey(chatId: number, threadId?: number, userId?: number): 
 }
 
 const isCount = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value) && value >= 0;
+const isMessageId = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 
 function isImageRef(value: unknown): value is ImageRef {
   if (typeof value !== "object" || value === null) return false;
@@ -88,7 +101,8 @@ function isImageRef(value: unknown): value is ImageRef {
     isCount(image.width) &&
     isCount(image.height) &&
     (image.detail === "low" || image.detail === "high" || image.detail === "auto") &&
-    isCount(image.tokens)
+    isCount(image.tokens) &&
+    (image.fileSize === undefined || isCount(image.fileSize))
   );
 }
 
@@ -108,7 +122,9 @@ function isHistoryTurn(value: unknown): value is HistoryTurn {
     Number.isFinite(turn.at) &&
     (turn.images === undefined || (Array.isArray(turn.images) && turn.images.every(isImageRef))) &&
     (turn.name === undefined || typeof turn.name === "string") &&
-    (turn.documents === undefined || (Array.isArray(turn.documents) && turn.documents.every(isDocumentRef)))
+    (turn.documents === undefined || (Array.isArray(turn.documents) && turn.documents.every(isDocumentRef))) &&
+    (turn.messageId === undefined || isMessageId(turn.messageId)) &&
+    (turn.messageIds === undefined || (Array.isArray(turn.messageIds) && turn.messageIds.every(isMessageId)))
   );
 }
 
@@ -124,6 +140,19 @@ function readStored(value: unknown): { turns: HistoryTurn[]; totalTokens: number
   }
   // The sum is recomputed from the per-turn counts (cheap) rather than trusted from storage.
   return { turns: stored.turns as HistoryTurn[], totalTokens };
+}
+
+function assertTurns(turns: readonly HistoryTurn[]): void {
+  for (const turn of turns) {
+    if (!isHistoryTurn(turn)) throw new TypeError(`not a valid history turn: ${JSON.stringify(turn).slice(0, 200)}`);
+  }
+}
+
+const sumTokens = (turns: readonly HistoryTurn[]): number => turns.reduce((n, t) => n + t.tokens, 0);
+
+function lastQuestionIndex(turns: readonly HistoryTurn[]): number {
+  for (let i = turns.length - 1; i >= 0; i--) if (turns[i]!.role === "user") return i;
+  return -1;
 }
 
 export class HistoryStore {
@@ -149,21 +178,49 @@ export class HistoryStore {
     return (await this.read(key)).turns;
   }
 
-  /**
-   * Adds turns at the end, then drops the oldest while the history is over the token budget or
-   * over maxTurns, and drops assistant turns left at the front (a request must not open with the
-   * assistant). A single exchange larger than the whole budget therefore leaves the history empty.
-   */
+  /** Adds turns at the end, then trims (see write()). */
   async append(key: string, ...turns: HistoryTurn[]): Promise<void> {
     if (turns.length === 0) return;
-    for (const turn of turns) {
-      if (!isHistoryTurn(turn)) throw new TypeError(`not a valid history turn: ${JSON.stringify(turn).slice(0, 200)}`);
-    }
+    assertTurns(turns);
     const stored = await this.read(key);
-    const all = stored.turns.concat(turns);
-    let totalTokens = stored.totalTokens;
-    for (const turn of turns) totalTokens += turn.tokens;
+    await this.write(key, stored.turns.concat(turns), stored.totalTokens + sumTokens(turns));
+  }
 
+  /**
+   * Replaces the last exchange (the newest user turn and what follows it) with `turns`, if that user turn is the
+   * question with Telegram message `questionMessageId` (an edited question answered again). Returns false, and
+   * changes nothing, when the history's last question is another one. With no turns the exchange is removed.
+   * Trimmed like append().
+   */
+  async replaceLast(key: string, questionMessageId: number, ...turns: HistoryTurn[]): Promise<boolean> {
+    assertTurns(turns);
+    const stored = await this.read(key);
+    const start = lastQuestionIndex(stored.turns);
+    if (start < 0 || stored.turns[start]!.messageId !== questionMessageId) return false;
+    const removed = sumTokens(stored.turns.slice(start));
+    await this.write(key, stored.turns.slice(0, start).concat(turns), stored.totalTokens - removed + sumTokens(turns));
+    return true;
+  }
+
+  /** The newest question in `turns` and its answer (undefined for an empty history). */
+  static lastExchange(turns: readonly HistoryTurn[]): LastExchange | undefined {
+    const start = lastQuestionIndex(turns);
+    if (start < 0) return undefined;
+    return { question: turns[start]!, answer: turns.slice(start + 1).find((t) => t.role === "assistant") };
+  }
+
+  /** `turns` without their last exchange when its question is message `questionMessageId`; otherwise all of them. */
+  static withoutLastExchange(turns: readonly HistoryTurn[], questionMessageId: number): HistoryTurn[] {
+    const start = lastQuestionIndex(turns);
+    return start >= 0 && turns[start]!.messageId === questionMessageId ? turns.slice(0, start) : [...turns];
+  }
+
+  /**
+   * Stores `all` after dropping the oldest while over the token budget or maxTurns, and assistant turns left at the
+   * front (a request must not open with the assistant). A single exchange larger than the whole budget therefore
+   * leaves the history empty.
+   */
+  private async write(key: string, all: HistoryTurn[], totalTokens: number): Promise<void> {
     let start = 0;
     while (start < all.length && (totalTokens > this.budgetTokens || all.length - start > this.maxTurns)) {
       totalTokens -= all[start]!.tokens;

@@ -8,6 +8,8 @@ export interface ChatSettings {
   historyMode?: "shared" | "per-user";
   /** Language of the bot's own texts in this chat; unset: each user's Telegram language. */
   language?: "en" | "zh";
+  /** Voice notes get a spoken answer too (after the text answer). */
+  voiceReplies?: boolean;
 }
 
 const key = (chatId: number) => `settings:${chatId}`;
@@ -21,6 +23,7 @@ function toSettings(value: unknown): ChatSettings {
   if (typeof v.model === "string" && v.model.trim()) out.model = v.model;
   if (v.historyMode === "shared" || v.historyMode === "per-user") out.historyMode = v.historyMode;
   if (v.language === "en" || v.language === "zh") out.language = v.language;
+  if (v.voiceReplies === true) out.voiceReplies = true;
   return out;
 }
 

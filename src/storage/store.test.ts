@@ -176,7 +176,8 @@ describe("connection failures", () => {
   });
 });
 
-describe.skipIf(!REDIS_URL)("redis store", () => {
+// The variable in the title: CI checks that every test naming it ran (test/ci/store-tests-ran.ts).
+describe.skipIf(!REDIS_URL)("redis store (REDIS_URL)", () => {
   const url = REDIS_URL ?? "";
 
   it("round-trips values under its namespace and clears only that namespace", async () => {
@@ -215,7 +216,7 @@ describe.skipIf(!REDIS_URL)("redis store", () => {
   });
 });
 
-describe.skipIf(!DATABASE_URL)("postgres store", () => {
+describe.skipIf(!DATABASE_URL)("postgres store (DATABASE_URL)", () => {
   const url = DATABASE_URL ?? "";
 
   it("round-trips values; two stores in one process close independently", async () => {

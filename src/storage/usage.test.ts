@@ -1,6 +1,6 @@
 import Keyv from "keyv";
 import { describe, expect, it } from "vitest";
-import { DAY_TTL_MS, emptyUsage, UsageStore } from "./usage.js";
+import { DAY_TTL_MS, emptyUsage, UsageStore, type Sender } from "./usage.js";
 
 function clock(iso: string) {
   let now = new Date(iso);
@@ -8,7 +8,7 @@ function clock(iso: string) {
 }
 
 const call = (extra: Partial<Parameters<UsageStore["record"]>[0]> = {}) => ({
-  userId: 42,
+  sender: { userId: 42 } as Sender | undefined,
   chatId: -100123,
   model: "gpt-4o-mini",
   promptTokens: 1000,
@@ -35,6 +35,8 @@ describe("UsageStore", () => {
       completionTokens: 200,
       cachedTokens: 100,
       images: 1,
+      transcribedSeconds: 0,
+      spokenSeconds: 0,
       costUsd: 0.0423,
       calls: 2,
       unpricedCalls: 0,
@@ -50,6 +52,17 @@ describe("UsageStore", () => {
     expect(await keyv.get("usage:u:42:m:2026-11")).toMatchObject({ calls: 2 });
     expect(await keyv.get("usage:c:-100123:total")).toMatchObject({ calls: 2 });
     expect((await store.get({ userId: 43 })).total.calls).toBe(0);
+  });
+
+  it("adds seconds transcribed and spoken, and charges only the user when there is no chat (inline mode)", async () => {
+    const store = new UsageStore(new Keyv(), clock("2026-11-25T10:00:00Z"));
+    await store.record(call({ model: "gpt-4o-mini-transcribe", promptTokens: 0, completionTokens: 0, cachedTokens: 0, transcribedSeconds: 7, costUsd: 0.00035 }));
+    await store.record(call({ model: "gpt-4o-mini-tts", promptTokens: 0, completionTokens: 0, cachedTokens: 0, spokenSeconds: 4, costUsd: 0.001 }));
+    await store.record(call({ chatId: undefined, transcribedSeconds: 3 }));
+    const user = (await store.get({ userId: 42 })).today;
+    expect(user).toMatchObject({ transcribedSeconds: 10, spokenSeconds: 4, calls: 3, promptTokens: 1000 });
+    const chat = (await store.get({ chatId: -100123 })).today;
+    expect(chat).toMatchObject({ transcribedSeconds: 7, spokenSeconds: 4, calls: 2, promptTokens: 0 });
   });
 
   it("starts a new day at midnight UTC and a new month on the first", async () => {
@@ -100,11 +113,22 @@ describe("UsageStore", () => {
 
   it("charges only the chat when there is no user, and counts unpriced calls", async () => {
     const store = new UsageStore(new Keyv());
-    await store.record(call({ userId: undefined, costUsd: null }));
-    await store.record(call({ userId: undefined, costUsd: 0.01 }));
+    await store.record(call({ sender: undefined, costUsd: null }));
+    await store.record(call({ sender: undefined, costUsd: 0.01 }));
     const chat = await store.get({ chatId: -100123 });
     expect(chat.total).toMatchObject({ calls: 2, unpricedCalls: 1, costUsd: 0.01 });
     expect((await store.get({ userId: 42 })).total.calls).toBe(0);
+  });
+
+  it("keeps a chat writing as itself apart from the same chat's own totals and from users", async () => {
+    const store = new UsageStore(new Keyv());
+    await store.record(call({ sender: { senderChatId: -100123 }, promptTokens: 10, completionTokens: 5 }));
+    expect((await store.get({ senderChatId: -100123 })).total).toMatchObject({ calls: 1, promptTokens: 10 });
+    expect((await store.get({ chatId: -100123 })).total).toMatchObject({ calls: 1, promptTokens: 10 });
+    expect((await store.get({ userId: 42 })).total.calls).toBe(0);
+    await store.record(call({ promptTokens: 1 }));
+    expect((await store.get({ senderChatId: -100123 })).total.calls).toBe(1);
+    expect((await store.get({ chatId: -100123 })).total.calls).toBe(2);
   });
 
   it("loses no update when many calls are recorded at once", async () => {

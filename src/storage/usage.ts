@@ -7,13 +7,24 @@ export interface UsageRecord {
   completionTokens: number;
   cachedTokens: number;
   images: number;
+  /** Seconds of voice notes, audio files and video notes transcribed. */
+  transcribedSeconds: number;
+  /** Seconds of speech made (/say, spoken answers). */
+  spokenSeconds: number;
   costUsd: number;
   calls: number;
   /** Calls whose model had no known price: costUsd leaves them out, so it is a lower bound when this is > 0. */
   unpricedCalls: number;
 }
 
-export type UsageScope = { userId: number } | { chatId: number };
+/**
+ * Who spent: a user, or a chat writing as itself. Anonymous group admins (from GroupAnonymousBot, sender_chat = the
+ * group) and people posting as a channel (from Channel_Bot, sender_chat = the channel) share one Telegram user across
+ * every group, so they are told apart by the chat they write as.
+ */
+export type Sender = { userId: number } | { senderChatId: number };
+
+export type UsageScope = Sender | { chatId: number };
 
 export interface UsageSummary {
   /** The current UTC day. */
@@ -24,14 +35,17 @@ export interface UsageSummary {
 }
 
 export interface UsageEvent {
-  /** Missing for messages without a sender (channel posts): then only the chat is charged. */
-  userId?: number;
-  chatId: number;
+  /** Missing for updates without a sender: then only the chat is charged. */
+  sender?: Sender;
+  /** Missing for inline-mode answers (they belong to no chat the bot knows): then only the sender is charged. */
+  chatId?: number;
   model: string;
   promptTokens: number;
   completionTokens: number;
   cachedTokens?: number;
   images?: number;
+  transcribedSeconds?: number;
+  spokenSeconds?: number;
   /** null when the price is unknown. */
   costUsd: number | null;
 }
@@ -43,7 +57,17 @@ export const DAY_TTL_MS = 40 * DAY_MS;
 export const MONTH_TTL_MS = 400 * DAY_MS;
 
 export function emptyUsage(): UsageRecord {
-  return { promptTokens: 0, completionTokens: 0, cachedTokens: 0, images: 0, costUsd: 0, calls: 0, unpricedCalls: 0 };
+  return {
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    images: 0,
+    transcribedSeconds: 0,
+    spokenSeconds: 0,
+    costUsd: 0,
+    calls: 0,
+    unpricedCalls: 0,
+  };
 }
 
 const FIELDS = Object.keys(emptyUsage()) as Array<keyof UsageRecord>;
@@ -62,8 +86,19 @@ function toRecord(value: unknown): UsageRecord {
 
 const count = (n: number | undefined) => (typeof n === "number" && Number.isFinite(n) && n > 0 ? n : 0);
 
+/** "u:<userId>", "s:<chatId>" (a chat as a sender) or "c:<chatId>": the scope's part of every key about it. */
+export function scopeId(scope: UsageScope): string {
+  if ("userId" in scope) return `u:${scope.userId}`;
+  return "senderChatId" in scope ? `s:${scope.senderChatId}` : `c:${scope.chatId}`;
+}
+
 function scopePrefix(scope: UsageScope): string {
-  return "userId" in scope ? `usage:u:${scope.userId}` : `usage:c:${scope.chatId}`;
+  return `usage:${scopeId(scope)}`;
+}
+
+/** "2026-11-25", the UTC day budgets and usage count in. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
 }
 
 /** "2026-11-25" and "2026-11", in UTC so every instance of the bot agrees where a day ends. */
@@ -74,7 +109,8 @@ function periods(now: Date): { day: string; month: string } {
 
 /**
  * Token and cost totals per user and per chat, by UTC day, UTC month and all time, in keyv:
- * `usage:u:<userId>:d:2026-11-25`, `usage:u:<userId>:m:2026-11`, `usage:u:<userId>:total` (and `usage:c:<chatId>:…`).
+ * `usage:u:<userId>:d:2026-11-25`, `usage:u:<userId>:m:2026-11`, `usage:u:<userId>:total` (and `usage:c:<chatId>:…`
+ * for chats, `usage:s:<chatId>:…` for chats as senders).
  *
  * Updates are read-modify-write, serialised per key inside this process. keyv has no atomic increment, so two
  * processes recording for the same key at the same moment can lose one update; acceptable for an estimate.
@@ -95,13 +131,15 @@ export class UsageStore {
       completionTokens: count(e.completionTokens),
       cachedTokens: count(e.cachedTokens),
       images: count(e.images),
+      transcribedSeconds: count(e.transcribedSeconds),
+      spokenSeconds: count(e.spokenSeconds),
       costUsd: count(e.costUsd ?? undefined),
       calls: 1,
       unpricedCalls: e.costUsd === null ? 1 : 0,
     };
     const { day, month } = periods(this.#now());
-    const scopes: UsageScope[] = [{ chatId: e.chatId }];
-    if (e.userId !== undefined) scopes.push({ userId: e.userId });
+    const scopes: UsageScope[] = e.chatId !== undefined ? [{ chatId: e.chatId }] : [];
+    if (e.sender !== undefined) scopes.push(e.sender);
     await Promise.all(
       scopes.flatMap((scope) => {
         const prefix = scopePrefix(scope);

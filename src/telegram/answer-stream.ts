@@ -6,16 +6,21 @@
  * formatting (Markdown to entities, tolerant of half-written Markdown) and splitting at 4096. The contract: whatever
  * happens to the model or to Telegram, every character that arrived ends up in the chat, formatted when Telegram
  * accepts the entities and as plain text when it does not.
+ *
+ * An inline message (inline mode, guest mode: see target.ts) is the one exception to "every character": it is a
+ * single message the bot can only edit, so it streams by edits paced like a group message, and an answer longer than
+ * 4096 is cut at a reader's break to fit, with the `cutNote` (in the user's language) saying so.
  */
 import { GrammyError, HttpError, type Api } from "grammy";
 import type { Message } from "grammy/types";
 import type { Logger } from "../util/logger.js";
 import type { FormattedText } from "./formatted-text.js";
-import { MESSAGE_LIMIT } from "./formatted-text.js";
+import { joinFormatted, MESSAGE_LIMIT } from "./formatted-text.js";
 import { markdownToEntities } from "./markdown.js";
 import { splitFormatted } from "./split.js";
-import { sleep, type ChatKind, type Pacer, type UpdateKind } from "./pacer.js";
-import { firstMessageOptions, topicOptions, type StreamTarget } from "./target.js";
+import { sleep, type ChatKind, type Pacer, type PacerKey, type UpdateKind } from "./pacer.js";
+import { firstMessageOptions, isInlineTarget, paceKeyOf, topicOptions, type ChatTarget, type StreamTarget } from "./target.js";
+import type { DraftSupport } from "./draft-support.js";
 
 
 /** What a producer feeds the stream: answer text as it arrives, or a short status while a tool runs. */
@@ -35,39 +40,40 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Short note for the user when the producer fails (in their language); appended to what arrived. */
   errorNote?: (error: unknown) => string;
-  /** Note appended when the signal aborts the answer (e.g. shutdown or a stop button). */
-  abortNote?: string;
+  /**
+   * Note appended when the signal aborts the answer (e.g. shutdown or a stop button). A function gets the signal's
+   * reason and may return undefined: the text that arrived is then left as it is, without a note.
+   */
+  abortNote?: string | ((reason: unknown) => string | undefined);
+  /**
+   * Messages of an earlier answer that this one replaces (its question was edited), in order: the new answer is
+   * edited into them in place; the ones it does not need are deleted, and one that can no longer be edited is deleted
+   * and sent anew, so the chat never shows both answers. Chat targets only.
+   */
+  replace?: readonly number[];
+  /** Shown above the answer in its first message, from the first text on (e.g. the transcript of a voice question). */
+  header?: FormattedText;
+  /** Inline messages: the note under an answer cut to fit one message. */
+  cutNote?: string;
 }
 
 export interface StreamOutcome {
   /** The answer's Markdown as it arrived (without notes added by the stream). */
   text: string;
-  /** Messages that hold the answer, in order. */
+  /** Messages that hold the answer, in order (none for an inline message: it has no id in a chat). */
   messageIds: number[];
   /** The producer's error, if it failed. */
   error?: unknown;
   aborted: boolean;
 }
 
-/** Remembers chats (or the whole server) where sendMessageDraft is refused, so they stream by edits instead. */
-export class DraftSupport {
-  private serverRefuses = false;
-  private readonly refusingChats = new Set<number>();
-
-  usable(chatId: number): boolean {
-    return !this.serverRefuses && !this.refusingChats.has(chatId);
-  }
-
-  refuse(chatId: number, wholeServer: boolean): void {
-    if (wholeServer) this.serverRefuses = true;
-    else this.refusingChats.add(chatId);
-  }
-}
-
 interface SentPart {
   messageId: number;
   shown: FormattedText;
 }
+
+/** What a replaced message "shows" before the new answer reaches it: never equal to a rendered part. */
+const STALE: FormattedText = { text: "", entities: [] };
 
 const TYPING_REPEAT_MS = 4500;
 /** Drafts are a 30-second preview: refresh one that would otherwise expire while a tool runs. */
@@ -90,6 +96,12 @@ class AnswerStream {
   private mode: "draft" | "edit";
   private plain = false;
   private readonly chatKind: ChatKind;
+  /** The chat written to; undefined for an inline message. */
+  private readonly chat: ChatTarget | undefined;
+  private readonly inlineMessageId: string | undefined;
+  private readonly paceKey: PacerKey;
+  /** The inline message is gone (deleted, or too old to edit): nothing more can be shown. */
+  private gone = false;
   private readonly sent: SentPart[] = [];
   private draftShown: FormattedText | undefined;
   private draftIndex = -1;
@@ -103,11 +115,25 @@ class AnswerStream {
 
   constructor(
     private readonly deps: AnswerStreamDeps,
-    private readonly target: StreamTarget,
+    target: StreamTarget,
     private readonly opts: StreamOptions,
   ) {
-    this.chatKind = target.chatType === "private" ? "private" : "group";
-    this.mode = target.chatType === "private" && deps.drafts.usable(target.chatId) ? "draft" : "edit";
+    this.chat = isInlineTarget(target) ? undefined : target;
+    this.inlineMessageId = isInlineTarget(target) ? target.inlineMessageId : undefined;
+    this.paceKey = paceKeyOf(target);
+    // Inline messages are paced like group messages (Telegram counts their edits like a group's).
+    this.chatKind = this.chat?.chatType === "private" ? "private" : "group";
+    const replacing = this.chat ? (opts.replace ?? []) : [];
+    // A replacement grows inside the old answer's messages: edits, never a draft beside them.
+    this.mode = replacing.length === 0 && this.chat?.chatType === "private" && deps.drafts.usable(this.chat.chatId) ? "draft" : "edit";
+    for (const messageId of replacing) this.sent.push({ messageId, shown: STALE });
+    // The inline message already exists (the chosen result, or the guest answer): the answer only ever edits it.
+    if (this.inlineMessageId !== undefined) this.sent[0] = { messageId: 0, shown: { text: "", entities: [] } };
+  }
+
+  /** For log lines: the chat, or the inline message. */
+  private get where(): { chatId?: number; inlineMessageId?: string } {
+    return this.chat ? { chatId: this.chat.chatId } : { inlineMessageId: this.inlineMessageId };
   }
 
   async run(events: AsyncIterable<AnswerEvent>): Promise<StreamOutcome> {
@@ -145,8 +171,11 @@ class AnswerStream {
       pump.catch((err: unknown) => this.deps.log.debug({ err }, "draft update cancelled"));
     } else await pump;
 
+    const { abortNote } = this.opts;
     const note = aborted
-      ? this.opts.abortNote
+      ? typeof abortNote === "function"
+        ? abortNote(this.opts.signal?.reason)
+        : abortNote
       : error !== undefined
         ? (this.opts.errorNote?.(error) ?? "")
         : undefined;
@@ -157,11 +186,20 @@ class AnswerStream {
   // ---- rendering -------------------------------------------------------------------------------------------------
 
   private render(partial: boolean, note?: string): FormattedText[] {
-    // Half-written Markdown can render to nothing yet (e.g. just "**"): there is nothing to show then.
-    const parts = this.markdown.trim()
-      ? splitFormatted(markdownToEntities(this.markdown, { partial }), MESSAGE_LIMIT).filter((p) => p.text.trim())
-      : [];
     const extra = note ?? (partial ? this.status : "");
+    // Half-written Markdown can render to nothing yet (e.g. just "**"): there is nothing to show then.
+    const body = this.markdown.trim() ? markdownToEntities(this.markdown, { partial }) : undefined;
+    if (!body?.text.trim() && !extra) return [];
+    // The header goes with the first text (or the note), never alone: the first update is the answer starting.
+    const whole = joinFormatted([this.opts.header, body]);
+    let parts = whole.text.trim() ? splitFormatted(whole, MESSAGE_LIMIT).filter((p) => p.text.trim()) : [];
+    const extraRoom = extra ? extra.length + 2 : 0;
+    if (this.inlineMessageId !== undefined && (parts.length > 1 || (parts[0]?.text.length ?? 0) + extraRoom > MESSAGE_LIMIT)) {
+      // One message only: the answer is cut where a reader would cut it, leaving room for the notes under it.
+      const cutNote = this.opts.cutNote ?? "…";
+      parts = splitFormatted(whole, MESSAGE_LIMIT - extraRoom - cutNote.length - 2).slice(0, 1);
+      appendItalicLine(parts, cutNote);
+    }
     if (extra) appendItalicLine(parts, extra);
     return this.plain ? parts.map((p) => ({ text: p.text, entities: [] })) : parts;
   }
@@ -192,14 +230,14 @@ class AnswerStream {
       const kind: UpdateKind = op.kind === "draft" ? "draft" : "message";
       const first = !this.visible;
       // The first text goes out at once: seeing the answer start is what matters most.
-      const wait = this.deps.pacer.delay(this.target.chatId, this.chatKind, kind, !first);
+      const wait = this.deps.pacer.delay(this.paceKey, this.chatKind, kind, !first);
       if (wait > 0) {
         await this.waitForChange(wait, true);
         continue;
       }
       const slot = first
-        ? await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, kind)
-        : this.deps.pacer.tryIntermediate(this.target.chatId, this.chatKind, kind);
+        ? await this.deps.pacer.acquireFinal(this.paceKey, this.chatKind, kind)
+        : this.deps.pacer.tryIntermediate(this.paceKey, this.chatKind, kind);
       if (!slot) continue;
       const version = this.version;
       this.inFlight = op;
@@ -230,6 +268,7 @@ class AnswerStream {
   // ---- operations ------------------------------------------------------------------------------------------------
 
   private nextOp(parts: FormattedText[], partial: boolean, refresh = false): Op | undefined {
+    if (this.gone) return undefined;
     const last = parts.length - 1;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -249,15 +288,26 @@ class AnswerStream {
   private async apply(op: Op, parts: FormattedText[], final: boolean): Promise<boolean> {
     const part = parts[op.index]!;
     const api = final ? this.deps.api : this.deps.fastApi;
-    const { chatId } = this.target;
     try {
+      if (this.inlineMessageId !== undefined) {
+        // Without reply_markup the edit also takes the inline keyboard of the chosen result away.
+        await api.editMessageTextInline(this.inlineMessageId, part.text, {
+          entities: part.entities,
+          link_preview_options: { is_disabled: true },
+        });
+        this.sent[0]!.shown = part;
+        this.visible = true;
+        return true;
+      }
+      const chat = this.chat!;
+      const chatId = chat.chatId;
       if (op.kind === "draft") {
         this.draftAbort = new AbortController();
         await api.sendMessageDraft(
           chatId,
           this.draftBase + op.index,
           part.text,
-          { entities: part.entities, ...topicOptions(this.target) },
+          { entities: part.entities, ...topicOptions(chat) },
           this.draftAbort.signal as Parameters<Api["sendMessageDraft"]>[4],
         );
         this.draftIndex = op.index;
@@ -267,7 +317,7 @@ class AnswerStream {
         const message: Message.TextMessage = await api.sendMessage(chatId, part.text, {
           entities: part.entities,
           link_preview_options: { is_disabled: true },
-          ...(first ? firstMessageOptions(this.target) : topicOptions(this.target)),
+          ...(first ? firstMessageOptions(chat) : topicOptions(chat)),
         });
         this.sent[op.index] = { messageId: message.message_id, shown: part };
       } else {
@@ -294,38 +344,50 @@ class AnswerStream {
       const description = err.description;
       if (err.error_code === 429) {
         const retryAfter = err.parameters.retry_after ?? 1;
-        pacer.penalize(this.target.chatId, this.chatKind, retryAfter);
-        log.warn({ chatId: this.target.chatId, op: op.kind, retryAfter }, "flood control hit while streaming");
+        pacer.penalize(this.paceKey, this.chatKind, retryAfter);
+        log.warn({ ...this.where, op: op.kind, retryAfter }, "flood control hit while streaming");
         return false;
       }
       if (/can't parse entities|entities/i.test(description) && part.entities.length > 0 && !this.plain) {
         // Never lose the answer over formatting: from now on this answer goes out as plain text.
-        log.warn({ chatId: this.target.chatId, description }, "entities rejected; sending plain text");
+        log.warn({ ...this.where, description }, "entities rejected; sending plain text");
         this.plain = true;
         const plainParts = parts.map((p) => ({ text: p.text, entities: [] }));
         return this.apply(op, plainParts, final);
       }
       if (op.kind === "draft") {
-        // Drafts unsupported here (older server, or not allowed in this chat): stream by edits from now on.
-        const wholeServer = err.error_code === 404;
-        this.deps.drafts.refuse(this.target.chatId, wholeServer);
-        this.mode = "edit";
-        this.draftIndex = -1;
-        log.info({ chatId: this.target.chatId, description }, "drafts refused; streaming by edits");
+        const chatId = this.chat!.chatId;
+        const refusal = this.deps.drafts.failed(chatId, err);
+        if (refusal) {
+          // The method itself is refused (older server, or not in this chat): this answer goes on by edits.
+          this.mode = "edit";
+          this.draftIndex = -1;
+          log.info({ chatId, description, refusal }, "drafts refused; streaming by edits");
+        } else {
+          // A passing failure costs this draft only: the next one carries newer text anyway.
+          log.warn({ chatId, description, status: err.error_code }, "draft update failed; skipped");
+        }
         return false;
       }
       if (/message is not modified/i.test(description)) {
         if (op.kind === "edit") this.sent[op.index]!.shown = part;
         return true;
       }
+      if (this.inlineMessageId !== undefined && /message to edit not found|message can't be edited|MESSAGE_ID_INVALID/i.test(description)) {
+        // An inline message cannot be sent anew: the answer has nowhere left to go.
+        log.info({ ...this.where, description }, "inline message gone; answer dropped");
+        this.gone = true;
+        return false;
+      }
       if (op.kind === "edit" && /message to edit not found|message can't be edited/i.test(description)) {
-        // The user deleted our message (or it is too old to edit): the final pass sends the text anew.
-        this.sent.splice(op.index);
+        // The user deleted our message, or it can no longer be edited: it and the parts after it go, and the text is
+        // sent anew, in order, and never twice.
+        await this.discardFrom(op.index, /can't be edited/i.test(description));
         return false;
       }
     }
     if (!(err instanceof GrammyError) && !(err instanceof HttpError)) throw err;
-    log[final ? "error" : "warn"]({ err, chatId: this.target.chatId, op: op.kind }, "streaming update failed");
+    log[final ? "error" : "warn"]({ err, ...this.where, op: op.kind }, "streaming update failed");
     return false;
   }
 
@@ -339,23 +401,48 @@ class AnswerStream {
     for (let round = 0; round < parts.length * 3 + 6; round++) {
       const op = this.nextOp(parts, false);
       if (!op) break;
-      const slot = await this.deps.pacer.acquireFinal(this.target.chatId, this.chatKind, "message");
+      const slot = await this.deps.pacer.acquireFinal(this.paceKey, this.chatKind, "message");
       const ok = await this.apply(op, parts, true);
       this.deps.pacer.settle(slot);
       if (this.plain) parts = this.render(false, note);
       if (!ok && op.kind === "send") await sleep(250);
     }
+    if (this.inlineMessageId !== undefined) return [];
+    // A replaced answer that was longer: its extra parts would read as part of the new one.
+    await this.deleteMessages(this.sent.splice(parts.length).map((s) => s.messageId));
     return this.sent.slice(0, parts.length).map((s) => s.messageId);
+  }
+
+  /** Forgets the parts from `index` on and deletes their messages (`index` itself only if it still exists). */
+  private async discardFrom(index: number, includingIndex: boolean): Promise<void> {
+    const discarded = this.sent.splice(index);
+    await this.deleteMessages((includingIndex ? discarded : discarded.slice(1)).map((s) => s.messageId));
+  }
+
+  /** Deletes messages of this answer (chat targets), paced like every final update; a failure is logged, not fatal. */
+  private async deleteMessages(messageIds: number[]): Promise<void> {
+    const { api, pacer, log } = this.deps;
+    const chatId = this.chat?.chatId;
+    if (chatId === undefined) return;
+    for (const messageId of messageIds) {
+      const slot = await pacer.acquireFinal(this.paceKey, this.chatKind, "message");
+      await api
+        .deleteMessage(chatId, messageId)
+        .catch((err: unknown) => log.warn({ err, chatId, messageId }, "could not delete a replaced message"));
+      pacer.settle(slot);
+    }
   }
 
   private keepTyping(): { stop(): void } {
     const { api, log } = this.deps;
+    const chat = this.chat;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const tick = () => {
-      if (stopped || this.visible) return;
+      // An inline message has no chat to show "typing…" in.
+      if (stopped || this.visible || !chat) return;
       api
-        .sendChatAction(this.target.chatId, "typing", topicOptions(this.target))
+        .sendChatAction(chat.chatId, "typing", topicOptions(chat))
         .catch((err: unknown) => log.debug({ err }, "typing action failed"));
       timer = setTimeout(tick, TYPING_REPEAT_MS);
     };

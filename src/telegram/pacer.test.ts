@@ -1,5 +1,33 @@
+import { Api, GrammyError } from "grammy";
 import { describe, expect, it } from "vitest";
+import { startBotApiServer } from "../../test/servers/bot-api.js";
 import { DEFAULT_LIMITS, Pacer } from "./pacer.js";
+
+/**
+ * Telegram's limit of messages a minute in one group, measured at the test Bot API (whose limits are Telegram's):
+ * messages into one group, spaced under the per-chat limit, until it answers 429.
+ */
+async function measuredGroupLimit(): Promise<number> {
+  const telegram = await startBotApiServer();
+  try {
+    const api = new Api(telegram.token, { apiRoot: telegram.apiRoot });
+    const group = -1_000_000_777;
+    telegram.addChat({ id: group, type: "supergroup", title: "Measured" });
+    for (let accepted = 0; ; accepted++) {
+      try {
+        await api.sendMessage(group, `message ${accepted}`);
+      } catch (err) {
+        if (!(err instanceof GrammyError) || err.error_code !== 429) throw err;
+        // The per-minute window, not the per-second one, refused it: it frees up only well into the next minute.
+        expect(err.parameters.retry_after).toBeGreaterThan(10);
+        return accepted;
+      }
+      await new Promise((r) => setTimeout(r, 350));
+    }
+  } finally {
+    await telegram.close();
+  }
+}
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -29,6 +57,29 @@ describe("Pacer", () => {
     // The reserve is there for the final text: it may go now, without waiting for the minute to pass.
     expect(pacer.delay(-100, "group", "message", false)).toBe(0);
   });
+
+  it("keeps a group under Telegram's per-minute limit as measured at the test Bot API, finals included", async () => {
+    const telegramPerMinute = await measuredGroupLimit();
+    expect(telegramPerMinute).toBeGreaterThan(5);
+    const c = clock();
+    const pacer = new Pacer(DEFAULT_LIMITS, c.now);
+    const group = -42;
+    // Three minutes of a busy group: an intermediate edit whenever one is allowed, a final text every 3 s.
+    const sent: number[] = [];
+    for (let ms = 0; ms < 180_000; ms += 50) {
+      const slot = pacer.tryIntermediate(group, "group", "message");
+      if (slot) sent.push(c.now());
+      if (ms % 3000 === 0 && pacer.delay(group, "group", "message", false) === 0) {
+        await pacer.acquireFinal(group, "group", "message");
+        sent.push(c.now());
+      }
+      c.advance(50);
+    }
+    // In every minute, counted the way Telegram counts (a sliding 60 s), at most what Telegram accepts.
+    const busiest = Math.max(...sent.map((t) => sent.filter((u) => u >= t && u < t + 60_000).length));
+    expect(busiest).toBeLessThanOrEqual(telegramPerMinute);
+    expect(busiest).toBeGreaterThan(telegramPerMinute / 2);
+  }, 30_000);
 
   it("never lets more than the global limit through in one window, intermediate or final", async () => {
     const c = clock();

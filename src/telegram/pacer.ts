@@ -13,6 +13,8 @@
  */
 
 export type UpdateKind = "draft" | "message";
+/** What the windows are kept per: a chat id, or a key of an inline message (paced like a group, see paceKeyOf). */
+export type PacerKey = number | string;
 export type ChatKind = "private" | "group";
 
 export interface PacerLimits {
@@ -87,7 +89,7 @@ interface ChatState {
 
 export class Pacer {
   private readonly global: Window;
-  private readonly chats = new Map<number, ChatState>();
+  private readonly chats = new Map<PacerKey, ChatState>();
   private globalBlockedUntil = 0;
   private sweeps = 0;
 
@@ -98,7 +100,7 @@ export class Pacer {
     this.global = new Window(limits.global.limit, limits.global.windowMs);
   }
 
-  private state(chatId: number, kind: ChatKind): ChatState {
+  private state(chatId: PacerKey, kind: ChatKind): ChatState {
     let s = this.chats.get(chatId);
     if (!s) {
       s = {
@@ -123,7 +125,7 @@ export class Pacer {
   }
 
   /** Milliseconds until an update of this kind may go out (0: now). `intermediate` updates respect the reserves. */
-  delay(chatId: number, chatKind: ChatKind, kind: UpdateKind, intermediate: boolean): number {
+  delay(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind, intermediate: boolean): number {
     const now = this.now();
     const s = this.state(chatId, chatKind);
     const waits = [
@@ -151,13 +153,13 @@ export class Pacer {
   }
 
   /** Takes a slot for an intermediate update if one is free now; never waits. */
-  tryIntermediate(chatId: number, chatKind: ChatKind, kind: UpdateKind): Slot | undefined {
+  tryIntermediate(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind): Slot | undefined {
     if (this.delay(chatId, chatKind, kind, true) > 0) return undefined;
     return this.record(chatId, chatKind, kind);
   }
 
   /** Waits for a slot for a final update and takes it. */
-  async acquireFinal(chatId: number, chatKind: ChatKind, kind: UpdateKind, signal?: AbortSignal): Promise<Slot> {
+  async acquireFinal(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind, signal?: AbortSignal): Promise<Slot> {
     for (;;) {
       const wait = this.delay(chatId, chatKind, kind, false);
       if (wait <= 0) return this.record(chatId, chatKind, kind);
@@ -174,7 +176,7 @@ export class Pacer {
     slot.at = Math.max(slot.at, this.now());
   }
 
-  private record(chatId: number, chatKind: ChatKind, kind: UpdateKind): Slot {
+  private record(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind): Slot {
     const now = this.now();
     const s = this.state(chatId, chatKind);
     const slot: Slot = { at: now };
@@ -190,7 +192,7 @@ export class Pacer {
   }
 
   /** Telegram answered 429 with retry_after: hold this chat (and, if it says so, the whole bot) until then. */
-  penalize(chatId: number, chatKind: ChatKind, retryAfterSeconds: number, global = false): void {
+  penalize(chatId: PacerKey, chatKind: ChatKind, retryAfterSeconds: number, global = false): void {
     const until = this.now() + retryAfterSeconds * 1000;
     const s = this.state(chatId, chatKind);
     s.blockedUntil = Math.max(s.blockedUntil, until);

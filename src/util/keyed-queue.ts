@@ -18,6 +18,16 @@ export class KeyedQueue {
     return next;
   }
 
+  /**
+   * Runs `task` while holding every one of `keys` (each key's earlier tasks done, its later ones waiting). Keys are
+   * taken in sorted order, so two callers holding overlapping sets never wait on each other.
+   */
+  runAll<T>(keys: readonly string[], task: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const step = (i: number): Promise<T> => (i === sorted.length ? task() : this.run(sorted[i]!, () => step(i + 1)));
+    return step(0);
+  }
+
   /** Resolves when every task queued so far for `key` has finished (successfully or not). */
   async settled(key: string): Promise<void> {
     await this.#tails.get(key)?.catch(() => undefined);

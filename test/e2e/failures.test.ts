@@ -87,6 +87,22 @@ describe("when Telegram pushes back", () => {
     expect(botText(h, chat.id)).toBe("final text after flood wait");
   });
 
+  it("after a 429 on a streaming edit, touches that chat again only once retry_after has passed", async () => {
+    const { user, chat } = newGroup(h);
+    const answer = "word ".repeat(150).trim();
+    // About 4.5 s of streaming: without the hold, the next edits would go out within the 3 s Telegram asked for.
+    h.openai.enqueue({ text: answer, chunkSize: 5, delayMs: 30 });
+    h.telegram.failNext("editMessageText", { error_code: 429, description: "Too Many Requests: retry after 3", parameters: { retry_after: 3 } });
+    const from = h.telegram.calls.length;
+    await say(h, { chat: chat.id, from: user, text: "/ask tell me a story" });
+    const calls = h.telegram.calls.slice(from).filter((c) => Number(c.params.chat_id) === chat.id);
+    const hit = calls.findIndex((c) => c.status === 429);
+    expect(hit).toBeGreaterThan(0);
+    expect(calls.length).toBeGreaterThan(hit + 1);
+    expect(calls[hit + 1]!.at - calls[hit]!.at).toBeGreaterThanOrEqual(3000);
+    expect(botText(h, chat.id)).toBe(answer);
+  });
+
   it("sends plain text rather than lose an answer whose entities are rejected", async () => {
     const { user, chat } = newPrivateChat(h);
     h.openai.enqueue({ text: "Some **bold** words" });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP_ANONYMOUS_BOT, type FakeChat, type FakeUser, type StoredMessage } from "../servers/bot-api.js";
 import { botText, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
 import { DEFAULT_SYSTEM_PROMPT } from "../../src/config.js";
+import { historyKey } from "../../src/storage/history.js";
 
 let h: Harness;
 let clock = new Date("2026-03-10T10:00:00Z");
@@ -174,6 +175,68 @@ describe("/settings", () => {
     await press(chat.id, admin, panel.message_id, "set:lang:auto");
     await say(h, { chat: chat.id, from: user, text: "/system New prompt" });
     expect(lastBotMessage(chat.id).text).toBe("Only this group's admins can do that.");
+  });
+});
+
+describe("/reset", () => {
+  const turns = async (key: string) => (await h.app.deps.history.load(key)).map((t) => t.content);
+
+  it("lets only admins forget a group's shared history, and tells members why in their language", async () => {
+    const { chat } = newGroup(h);
+    const admin = member(chat, "administrator");
+    const user = member(chat, "member");
+    const zh = member(chat, "member", { language_code: "zh-hans" });
+    h.openai.enqueue({ text: "first answer" });
+    await say(h, { chat: chat.id, from: user, text: "/ask remember this" });
+
+    await say(h, { chat: chat.id, from: user, text: "/reset" });
+    expect(lastBotMessage(chat.id).text).toBe(
+      "Only this group's admins can reset its shared history. An admin can switch to one history per member in /settings.",
+    );
+    await say(h, { chat: chat.id, from: zh, text: "/reset" });
+    expect(lastBotMessage(chat.id).text).toBe("只有本群的管理员才能清除共享的对话记录。管理员可以在 /settings 中改为每位成员各自一份记录。");
+    expect(await turns(historyKey(chat.id))).toEqual([`remember this`, "first answer"]);
+
+    await say(h, { chat: chat.id, from: admin, text: "/reset" });
+    expect(lastBotMessage(chat.id).text).toBe("Done: I've forgotten this chat's history.");
+    expect(await turns(historyKey(chat.id))).toEqual([]);
+  });
+
+  it("lets an anonymous admin reset it, and in a forum only the topic's history goes", async () => {
+    const { chat } = newGroup(h, { is_forum: true });
+    const user = member(chat, "member");
+    h.openai.enqueue({ text: "in three" }, { text: "in four" });
+    await say(h, { chat: chat.id, from: user, text: "/ask three", threadId: 3 });
+    await say(h, { chat: chat.id, from: user, text: "/ask four", threadId: 4 });
+    await say(h, { chat: chat.id, from: GROUP_ANONYMOUS_BOT, senderChat: chat.id, text: "/reset", threadId: 3 });
+    expect(lastBotMessage(chat.id).text).toBe("Done: I've forgotten this chat's history.");
+    expect(await turns(historyKey(chat.id, 3))).toEqual([]);
+    expect(await turns(historyKey(chat.id, 4))).toEqual(["four", "in four"]);
+  });
+
+  it("lets each member reset their own history in per-member mode", async () => {
+    const { chat } = newGroup(h);
+    const admin = member(chat, "administrator");
+    const ann = member(chat, "member", { first_name: "Ann" });
+    const bob = member(chat, "member", { first_name: "Bob" });
+    await say(h, { chat: chat.id, from: admin, text: "/settings" });
+    await press(chat.id, admin, lastBotMessage(chat.id).message_id, "set:hist:per-user");
+    h.openai.enqueue({ text: "hi Ann" }, { text: "hi Bob" });
+    await say(h, { chat: chat.id, from: ann, text: "/ask I am Ann" });
+    await say(h, { chat: chat.id, from: bob, text: "/ask I am Bob" });
+    await say(h, { chat: chat.id, from: ann, text: "/reset" });
+    expect(lastBotMessage(chat.id).text).toBe("Done: I've forgotten your history in this chat.");
+    expect(await turns(historyKey(chat.id, undefined, ann.id))).toEqual([]);
+    expect(await turns(historyKey(chat.id, undefined, bob.id))).toEqual(["I am Bob", "hi Bob"]);
+  });
+
+  it("lets the user reset a private chat", async () => {
+    const { user, chat } = newPrivateChat(h);
+    h.openai.enqueue({ text: "private answer" });
+    await say(h, { chat: chat.id, from: user, text: "remember me" });
+    await say(h, { chat: chat.id, from: user, text: "/reset" });
+    expect(lastBotMessage(chat.id).text).toBe("Done: I've forgotten this chat's history.");
+    expect(await turns(historyKey(chat.id))).toEqual([]);
   });
 });
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadEncoding, messageTokens, REPLY_PRIMING_TOKENS } from "../../src/ai/tokens.js";
+import { contextWindowForModel } from "../../src/ai/models.js";
 import { newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
 
 let h: Harness;
@@ -9,10 +11,11 @@ afterAll(() => h.close());
 
 const sent = (h: Harness) => h.openai.chatRequests().at(-1)!.messages.map((m) => `${m.role}: ${String(m.content)}`);
 
-// The same restart on the other stores, when CI provides them (.ci/run sets both).
+// The same restart on the other stores, when CI provides them (.ci/run sets both, and checks that these ran: the
+// variable in the title is what test/ci/store-tests-ran.ts looks for).
 const backends = [
-  { name: "Redis", url: process.env.REDIS_URL },
-  { name: "PostgreSQL", url: process.env.DATABASE_URL },
+  { name: "Redis (REDIS_URL)", url: process.env.REDIS_URL },
+  { name: "PostgreSQL (DATABASE_URL)", url: process.env.DATABASE_URL },
 ];
 for (const backend of backends) {
   describe.skipIf(!backend.url)(`memory on ${backend.name}`, () => {
@@ -99,4 +102,43 @@ describe("per-chat memory", () => {
       await small.close();
     }
   });
+
+  it("leaves the system prompt its room: a long prompt shrinks the history sent, and every request fits the window", async () => {
+    // gpt-4's window is 8,192 tokens; with 4,000 kept for the answer, history must share the rest with the prompt.
+    const model = "gpt-4";
+    const maxAnswer = 4000;
+    const small = await startHarness({ env: { OPENAI_MODEL: model, MAX_ANSWER_TOKENS: String(maxAnswer) } });
+    try {
+      await loadEncoding("cl100k_base");
+      const plain = newPrivateChat(small);
+      const prompted = newPrivateChat(small);
+      // About 900 tokens, under SYSTEM_PROMPT_MAX_TOKENS (1,000).
+      const longPrompt = Array.from({ length: 130 }, (_, i) => `Rule ${i}: be kind.`).join(" ");
+      await say(small, { chat: prompted.chat.id, from: prompted.user, text: `/system ${longPrompt}` });
+      // Twelve exchanges of about 400 tokens each in both chats: more than either request can take.
+      const answer = (i: number) => `Answer ${i}: ${"lorem ipsum dolor sit amet ".repeat(70).trim()}`;
+      for (let i = 0; i < 12; i++) {
+        for (const c of [plain, prompted]) {
+          small.openai.enqueue({ text: answer(i), chunkSize: 2000 });
+          await say(small, { chat: c.chat.id, from: c.user, text: `question ${i}` });
+        }
+      }
+      const sentTurns: number[] = [];
+      for (const c of [plain, prompted]) {
+        small.openai.enqueue({ text: "ok" });
+        await say(small, { chat: c.chat.id, from: c.user, text: "the last question" });
+        const request = small.openai.chatRequests().at(-1)!;
+        expect(request.messages.at(-1)!.content).toBe("the last question");
+        const counted = request.messages.reduce((n, m) => n + messageTokens(String(m.content), "cl100k_base"), 0);
+        expect(counted + REPLY_PRIMING_TOKENS + maxAnswer).toBeLessThanOrEqual(contextWindowForModel(model));
+        sentTurns.push(request.messages.length - 2);
+      }
+      expect(small.openai.chatRequests().at(-1)!.messages[0]!.content).toBe(longPrompt);
+      const [withDefault, withLong] = sentTurns as [number, number];
+      expect(withDefault).toBeGreaterThan(4);
+      expect(withLong).toBeLessThan(withDefault);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
 });

@@ -298,7 +298,9 @@ describe("photos and image documents", () => {
     const turns = await h.app.deps.history.load(historyKey(chat.id));
     const photo = h.telegram.messages(chat.id).find((m) => m.photo)!;
     // 1024×768 at high detail: already within 2048 and its short side is 768 → 2×2 tiles → 4·170 + 85.
-    expect(turns[0]!.images).toEqual([{ fileId: photo.photo![2]!.file_id, width: 1024, height: 768, detail: "high", tokens: 765 }]);
+    expect(turns[0]!.images).toEqual([
+      { fileId: photo.photo![2]!.file_id, width: 1024, height: 768, detail: "high", tokens: 765, fileSize: photo.photo![2]!.file_size },
+    ]);
     expect(JSON.stringify(turns)).not.toContain("base64");
   });
 
@@ -440,5 +442,118 @@ describe("limits", () => {
     } finally {
       await own.close();
     }
+  });
+});
+
+describe("pictures within limits", () => {
+  let own: Harness;
+  let clock = new Date("2026-08-01T10:00:00Z");
+  beforeAll(async () => {
+    own = await startHarness({
+      env: { OPENAI_VISION_MODEL: VISION_MODEL, RATE_LIMIT_MAX_CALLS: "1", MAX_PICTURE_MB_PER_REQUEST: "0.4" },
+      now: () => clock,
+    });
+  });
+  afterAll(() => own.close());
+  /** A new minute, so the rate limit of one call a minute has room again. */
+  const nextMinute = () => (clock = new Date(clock.getTime() + 61_000));
+  const getFiles = (from: number) => own.telegram.calls.slice(from).filter((c) => c.method === "getFile").map((c) => String(c.params.file_id));
+  const lastRequest = () => own.openai.chatRequests().at(-1)!;
+
+  it("checks the rate limit before downloading anything", async () => {
+    nextMinute();
+    const { user, chat } = newPrivateChat(own);
+    await say(own, { chat: chat.id, from: user, text: "a question first" });
+    const requests = own.openai.chatRequests().length;
+    const from = own.telegram.calls.length;
+    await say(own, { chat: chat.id, from: user, photoSizes: [{ bytes: makePng(320, 240, 70), width: 320, height: 240 }] });
+    expect(own.openai.chatRequests().length).toBe(requests);
+    expect(own.telegram.botMessages(chat.id).at(-1)!.text).toMatch(/^You're asking faster than this bot allows/);
+    expect(getFiles(from)).toEqual([]);
+  });
+
+  it("never downloads a size over 2,048 px: of a 4096×4096 photo it fetches the 2048×2048 size", async () => {
+    nextMinute();
+    const { user, chat } = newPrivateChat(own);
+    const sizes = [90, 1024, 2048, 4096].map((side) => ({ bytes: makeJpeg(side, side), width: side, height: side }));
+    const from = own.telegram.calls.length;
+    const sent = own.telegram.userSends({ chat: chat.id, from: user, photoSizes: sizes });
+    await own.app.whenHandled(own.app.handled + 1);
+    const [, , within, biggest] = sent.photo!;
+    expect(getFiles(from)).toEqual([within!.file_id]);
+    expect(getFiles(from)).not.toContain(biggest!.file_id);
+    expect(imageParts(lastRequest()).map((p) => p.url)).toEqual([dataUrl("image/jpeg", sizes[2]!.bytes)]);
+  });
+
+  it("sends the newest pictures that fit MAX_PICTURE_MB_PER_REQUEST, skipping older ones without fetching them", async () => {
+    const { user, chat } = newPrivateChat(own);
+    // About 175 KB each: two fit in 0.4 MB, three do not.
+    const pictures = [71, 72, 73].map((seed) => makePng(320, 240, seed));
+    expect(pictures[0]!.length * 2).toBeLessThan(0.4 * 1024 * 1024);
+    expect(pictures[0]!.length * 3).toBeGreaterThan(0.4 * 1024 * 1024);
+    const ids: string[] = [];
+    for (const bytes of pictures) {
+      nextMinute();
+      const sent = own.telegram.userSends({ chat: chat.id, from: user, photoSizes: [{ bytes, width: 320, height: 240 }] });
+      await own.app.whenHandled(own.app.handled + 1);
+      ids.push(sent.photo![0]!.file_id);
+    }
+    // The third photo's request: itself and the second; the first no longer fits.
+    expect(imageParts(lastRequest()).map((p) => p.url)).toEqual([dataUrl("image/png", pictures[1]!), dataUrl("image/png", pictures[2]!)]);
+
+    nextMinute();
+    const from = own.telegram.calls.length;
+    await say(own, { chat: chat.id, from: user, text: "which of them is brightest?" });
+    expect(imageParts(lastRequest()).map((p) => p.url)).toEqual([dataUrl("image/png", pictures[1]!), dataUrl("image/png", pictures[2]!)]);
+    expect(getFiles(from).sort()).toEqual([ids[1]!, ids[2]!].sort());
+    // The first picture's turn is still in the conversation, as text.
+    expect(lastRequest().messages.filter((m) => m.role === "user")).toHaveLength(4);
+  });
+
+  it("counts an image document at its most until it is read, then keeps what it really costs", async () => {
+    nextMinute();
+    const { user, chat } = newPrivateChat(own);
+    const bytes = makePng(300, 200, 74);
+    await say(own, { chat: chat.id, from: user, document: { bytes, file_name: "chart.png", mime_type: "image/png" }, caption: "what is this?" });
+    expect(imageParts(lastRequest()).map((p) => p.url)).toEqual([dataUrl("image/png", bytes)]);
+    const [turn] = await own.app.deps.history.load(historyKey(chat.id));
+    // 300×200 at high detail: one tile.
+    expect(turn!.images).toEqual([{ fileId: expect.any(String) as string, width: 300, height: 200, detail: "high", tokens: 255, fileSize: bytes.length }]);
+    expect(turn!.tokens).toBeLessThan(255 + 50);
+  });
+
+  it("downloads a picture once for questions about it in two chats at the same time", async () => {
+    nextMinute();
+    const a = newGroup(own);
+    const b = newGroup(own);
+    const sizes = [{ bytes: makePng(320, 240, 80), width: 320, height: 240 }];
+    // A photo posted in A without the bot being asked; then a question about that same file in each chat at once
+    // (a file_id works in every chat, e.g. for a forwarded photo).
+    const original = own.telegram.userSends({ chat: a.chat.id, from: a.user, photoSizes: sizes });
+    await own.app.whenHandled(own.app.handled + 1);
+    const photo = original.photo!;
+    own.telegram.latencyMs = 150;
+    try {
+      const from = own.telegram.calls.length;
+      const target = own.app.handled + 2;
+      for (const g of [a, b]) {
+        own.telegram.pushUpdate({
+          message: {
+            message_id: 5000 + g.chat.id % 1000,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: g.chat.id, type: "supergroup", title: g.chat.title },
+            from: { ...g.user, is_bot: false },
+            photo,
+            caption: "/ask what is this?",
+            caption_entities: [{ type: "bot_command", offset: 0, length: 4 }],
+          },
+        });
+      }
+      await own.app.whenHandled(target);
+      expect(getFiles(from)).toEqual([photo[0]!.file_id]);
+    } finally {
+      own.telegram.latencyMs = 0;
+    }
+    for (const g of [a, b]) expect(own.telegram.botMessages(g.chat.id).at(-1)!.text).toContain("(with 1 image)");
   });
 });

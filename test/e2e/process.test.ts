@@ -3,6 +3,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,3 +92,72 @@ describe("npm start (src/main.ts)", () => {
     expect(stdout).not.toContain(openai.apiKey);
   }, 40_000);
 });
+
+/** A TCP server that accepts connections and never answers (a Bot API behind a stuck proxy). */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+// Each waits out the start-up deadline: run side by side.
+describe.concurrent("npm start when the Bot API cannot be reached", () => {
+  const token = "777:unreachable-bot-token";
+  async function expectReported(apiRoot: string, reason: RegExp): Promise<void> {
+    const started = Date.now();
+    const p = start({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, OPENAI_API_KEY: "sk-x", STORE_URL: "memory://" });
+    const code = await Promise.race([p.exit, new Promise<"hung">((r) => setTimeout(() => r("hung"), 40_000))]);
+    if (code === "hung") p.child.kill("SIGKILL");
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThanOrEqual(30_000);
+    const { stderr } = p.output();
+    expect(stderr).toMatch(new RegExp(`^Cannot start: cannot reach the Telegram Bot API at ${apiRoot.replace(/[.]/g, "\\.")}: ${reason.source}.*\\n$`));
+    expect(stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(stderr + p.output().stdout).not.toContain("unreachable-bot-token");
+  }
+
+  it("reports a closed port in one line, within 30 s, and exits 1", async () => {
+    await expectReported(await closedPort(), /.*ECONNREFUSED/);
+  }, 45_000);
+
+  it("reports a server that accepts and never answers", async () => {
+    const silent = await silentServer();
+    try {
+      await expectReported(silent.url, /no answer in time/);
+    } finally {
+      await silent.close();
+    }
+  }, 45_000);
+
+  it("reports a Bot API that answers 5xx instead of waiting on it", async () => {
+    const failing = await startBotApiServer({ token: "777:unreachable-bot-token" });
+    failing.failNext("getMe", { error_code: 502, description: "Bad Gateway" }, 1000);
+    try {
+      await expectReported(failing.apiRoot, /it answered 502 Bad Gateway/);
+    } finally {
+      await failing.close();
+    }
+  }, 45_000);
+});
+

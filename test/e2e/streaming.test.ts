@@ -151,3 +151,47 @@ describe("a question in a group", () => {
     expect(answer).toMatchObject({ text: "topic answer", message_thread_id: 77 });
   });
 });
+
+describe("under load", () => {
+  it("thins intermediate updates when many chats stream at once, and still delivers every final text whole without a 429", async () => {
+    const text = Array.from({ length: 30 }, (_, i) => `Sentence ${i} of a streamed answer.`).join(" ");
+    // About three seconds of streaming per answer.
+    const script = { text, chunkSize: 12, delayMs: 35 };
+    const updatesOf = (chatId: number, from: number) =>
+      chatCalls(h, chatId, from).filter((c) => c.method === "sendMessageDraft" || c.method === "editMessageText").length;
+    const tooMany = h.telegram.stats.tooManyRequests;
+
+    // No load: one private chat, then one group.
+    const solo = newPrivateChat(h);
+    const soloGroup = newGroup(h);
+    h.openai.enqueue(script, script);
+    let from = h.telegram.calls.length;
+    await say(h, { chat: solo.chat.id, from: solo.user, text: "alone" });
+    await say(h, { chat: soloGroup.chat.id, from: soloGroup.user, text: "/ask alone" });
+    const alone = { private: updatesOf(solo.chat.id, from), group: updatesOf(soloGroup.chat.id, from) };
+    expect(alone.private).toBeGreaterThan(4);
+    expect(alone.group).toBeGreaterThan(1);
+
+    // Load: 40 private chats and 10 groups streaming at once (their wish is far above Telegram's 30 a second).
+    const privates = Array.from({ length: 40 }, () => newPrivateChat(h));
+    const groups = Array.from({ length: 10 }, () => newGroup(h));
+    h.openai.enqueue(...Array.from({ length: privates.length + groups.length }, () => script));
+    from = h.telegram.calls.length;
+    const target = h.app.handled + privates.length + groups.length;
+    for (const c of privates) h.telegram.userSends({ chat: c.chat.id, from: c.user, text: "together" });
+    for (const g of groups) h.telegram.userSends({ chat: g.chat.id, from: g.user, text: "/ask together" });
+    await h.app.whenHandled(target, 90_000);
+
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const loaded = {
+      private: mean(privates.map((c) => updatesOf(c.chat.id, from))),
+      group: mean(groups.map((g) => updatesOf(g.chat.id, from))),
+    };
+    expect(loaded.private).toBeLessThan(alone.private * 0.75);
+    expect(loaded.group).toBeLessThan(alone.group);
+    // Every final text arrived, whole, as one message per chat.
+    for (const c of [...privates, ...groups]) expect(h.telegram.botMessages(c.chat.id).map((m) => m.text)).toEqual([text]);
+    expect(h.telegram.stats.tooManyRequests - tooMany).toBe(0);
+  }, 120_000);
+});
+

@@ -8,9 +8,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/util/logger.js";
-import { startApp, type App } from "../../src/app.js";
+import { startApp, type App, type AppOptions } from "../../src/app.js";
 import { startBotApiServer, type BotApiServer, type BotApiServerOptions, type Call, type FakeChat, type FakeUser } from "../servers/bot-api.js";
 import { startOpenAIServer, type OpenAIServer } from "../servers/openai.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export interface Harness {
   telegram: BotApiServer;
@@ -19,6 +20,8 @@ export interface Harness {
   config: Config;
   dir: string;
   logs: string[];
+  /** The proxy between the bot and the Bot API test server (`viaProxy`): take Telegram off the network and back. */
+  proxy: TcpProxy | undefined;
   /** Stops the bot and starts a new one on the same servers and store (a process restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -30,16 +33,21 @@ export interface HarnessOptions {
   gracePeriodMs?: number;
   /** The app's clock (usage days, rate limits, budgets, admin cache); tests move it instead of waiting. */
   now?: () => Date;
+  /** The bot reaches the Bot API through a TCP proxy the test can take down (`h.proxy`). */
+  viaProxy?: boolean;
+  /** Pauses between failed getUpdates calls (tests shorten the 30 s bound). */
+  pollBackoff?: AppOptions["pollBackoff"];
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const telegram = await startBotApiServer(opts.telegram);
   const openai = await startOpenAIServer();
+  const proxy = opts.viaProxy ? await startTcpProxy(telegram.apiRoot) : undefined;
   const dir = await mkdtemp(join(tmpdir(), "tg-ai-bot-"));
   const logs: string[] = [];
   const config = loadConfig({
     TELEGRAM_BOT_TOKEN: telegram.token,
-    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_API_ROOT: proxy?.url ?? telegram.apiRoot,
     OPENAI_API_KEY: openai.apiKey,
     OPENAI_BASE_URL: openai.baseURL,
     STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
@@ -57,6 +65,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       logger: createLogger({ level: config.logLevel, secrets: [config.telegram.token, config.openai.apiKey], destination }),
       gracePeriodMs: opts.gracePeriodMs ?? 5000,
       now: opts.now,
+      pollBackoff: opts.pollBackoff,
     });
   const h: Harness = {
     telegram,
@@ -65,12 +74,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     config,
     dir,
     logs,
+    proxy,
     async restart() {
       await h.app.stop("restart");
       h.app = await start();
     },
     async close() {
       await h.app.stop("test end");
+      await proxy?.close();
       await telegram.close();
       await openai.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
-// Watch the bot by hand: `npx tsx test/servers/dev.ts` starts the fake Telegram and the fake OpenAI (with
-// deterministic embeddings), the test website and a fake SearXNG, prints the environment to start the bot against
-// them, and turns each stdin line into a user message (private chat; prefix `g: ` for the group chat, `p: ` for a
-// photo, `d: path | caption` for a document, `r: text` for a reply to the last document). Every call the bot makes
-// is printed as it happens.
+// Watch the bot by hand: `npx tsx test/servers/dev.ts` starts the fake Telegram, the fake OpenAI (with deterministic
+// embeddings), the test website and a fake SearXNG, prints the environment to start the bot against them, and turns
+// each stdin line into a user message (private chat; prefix `g: ` for the group chat, `p: ` for a photo,
+// `d: path | caption` for a document, `r: text` for a reply to the last document, `v: ` for a voice note spoken by
+// espeak-ng, `i: ` for an inline query that is then chosen into another chat, `gst: ` to summon the bot as a guest
+// there). Every call the bot makes is printed as it happens.
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
@@ -11,12 +12,15 @@ import { startOpenAIServer } from "./openai.js";
 import { startKuboServer } from "./kubo.js";
 import { startOpenMeteoServer } from "./open-meteo.js";
 import { solidPng } from "./openai.js";
+import { makeSpeech } from "../fixtures/audio.js";
 import { startWebsite, WEBSITE_PATHS } from "./website.js";
 import { startSearxng } from "./searxng.js";
 import { makeDocuments } from "../fixtures/documents.js";
 
 const USER = { id: 1001, first_name: "Alice", username: "alice_user", language_code: "en" };
 const GROUP_ID = -1001000000001;
+/** A group the bot is not in: inline results are chosen into it, and guests are summoned there. */
+const OTHER_ID = -1001000000002;
 
 const telegram = await startBotApiServer();
 const openai = await startOpenAIServer();
@@ -29,6 +33,9 @@ telegram.addUser(USER);
 telegram.addChat({ id: USER.id, type: "private", first_name: USER.first_name, username: USER.username });
 telegram.addChat({ id: GROUP_ID, type: "supergroup", title: "Dev group" });
 telegram.setChatMember(GROUP_ID, USER, "creator");
+telegram.addChat({ id: OTHER_ID, type: "supergroup", title: "Friends (bot not a member)" });
+telegram.setChatMember(OTHER_ID, USER, "member");
+telegram.removeBot(OTHER_ID);
 // Slow enough to watch the answer stream in. A question about the weather calls the weather tool (as a real model
 // would), "search …" calls web_search, and the tool's answer is read back; everything else is echoed, with a line
 // naming the documents and excerpts that went with the question.
@@ -84,10 +91,11 @@ console.log(`SEARXNG_URL=${searx.url}`);
 console.log("WEB_FETCH_ALLOW_PRIVATE=true");
 console.log(`# Test website: ${website.url(WEBSITE_PATHS.article)} (also ${WEBSITE_PATHS.pdf}, ${WEBSITE_PATHS.chineseArticle}, ${WEBSITE_PATHS.toMetadata}, ${WEBSITE_PATHS.big})`);
 console.log(`# Sample documents in ${samples.dir}: ${["report.pdf", "guide.docx", "notes.md", "cities.csv", "locked.pdf", "scanned.pdf", "bomb.docx", "blob.bin"].join(", ")}`);
-console.log(
-  `# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo; ` +
-    `"d: path | caption" sends a document ("gd: …" in the group); "r: text" replies to the last document (e.g. "r: /learn"). Ctrl+D ends.`,
-);
+
+console.log(`# Type a line to send it as ${USER.first_name} in a private chat; "g: text" sends it in the group; "p: caption" sends a photo;`);
+console.log(`# "v: text" sends a voice note of the text (espeak-ng); "i: question" types @bot question and picks the result`);
+console.log(`# into the "Friends" group; "gst: question" summons the bot as a guest there.`);
+console.log(`# "d: path | caption" sends a document ("gd: …" in the group); "r: text" replies to the last document (e.g. "r: /learn"). Ctrl+D ends.`);
 
 /** A parameter as it would read in a log line (strings as they are, anything else as JSON). */
 const show = (value: unknown): string => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
@@ -103,11 +111,19 @@ telegram.on("call", (call: Call) => {
   const p = call.params;
   let detail = "";
   if (call.method === "sendMessage" || call.method === "editMessageText") {
-    detail = `chat=${show(p.chat_id)}${p.message_id !== undefined ? ` msg=${show(p.message_id)}` : ""} ${abbreviate(p.text)}`;
+    const where = p.inline_message_id !== undefined ? `inline=${show(p.inline_message_id)}` : `chat=${show(p.chat_id)}`;
+    detail = `${where}${p.message_id !== undefined ? ` msg=${show(p.message_id)}` : ""} ${abbreviate(p.text)}`;
   } else if (call.method === "sendMessageDraft") {
     detail = `chat=${show(p.chat_id)} draft=${show(p.draft_id)} ${abbreviate(p.text)}`;
   } else if (call.method === "sendPhoto" || call.method === "editMessageCaption") {
     detail = `chat=${show(p.chat_id)} caption=${abbreviate(p.caption)}`;
+  } else if (call.method === "sendVoice") {
+    const voice = (call.result as { voice?: { duration: number; file_size: number } } | undefined)?.voice;
+    detail = `chat=${show(p.chat_id)} ${voice ? `voice ${voice.duration} s, ${voice.file_size} bytes` : ""}${p.caption ? ` caption=${abbreviate(p.caption)}` : ""}`;
+  } else if (call.method === "answerInlineQuery") {
+    detail = abbreviate(p.results, 160);
+  } else if (call.method === "answerGuestQuery") {
+    detail = abbreviate(p.result, 160);
   } else if (p.chat_id !== undefined) {
     detail = `chat=${show(p.chat_id)}`;
   }
@@ -119,7 +135,9 @@ const MIME: Record<string, string> = { pdf: "application/pdf", docx: "applicatio
 let lastDocument: { chat: number; messageId: number } | undefined;
 
 const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
+lines.on("line", (line) => void onLine(line).catch((err: unknown) => console.log(`!!! ${String(err)}`)));
+
+async function onLine(line: string): Promise<void> {
   const doc = /^(g?)d:\s*([^|]+?)\s*(?:\|\s*(.*))?$/.exec(line);
   if (doc) {
     const [, group, path, caption] = doc;
@@ -140,10 +158,41 @@ lines.on("line", (line) => {
     return;
   }
   if (line.startsWith("r:")) {
-    if (!lastDocument) return console.log("!!! no document sent yet");
+    if (!lastDocument) {
+      console.log("!!! no document sent yet");
+      return;
+    }
     const text = line.slice(2).trim();
     const msg = telegram.userSends({ chat: lastDocument.chat, from: USER.id, text, replyTo: lastDocument.messageId });
     console.log(`>>> reply ${String(msg.message_id)} to document ${lastDocument.messageId}: ${abbreviate(text)}`);
+    return;
+  }
+  if (line.startsWith("v:")) {
+    // A voice note: the text spoken by espeak-ng (OGG/Opus), its transcript registered with the fake OpenAI.
+    const text = line.slice(2).trim();
+    if (!text) return;
+    const clip = await makeSpeech(text);
+    openai.addTranscript(clip.bytes, text);
+    const msg = telegram.userSends({ chat: USER.id, from: USER.id, voice: { bytes: clip.bytes, duration: Math.ceil(clip.durationSeconds) } });
+    console.log(`>>> private voice note ${String(msg.message_id)}: ${clip.durationSeconds.toFixed(1)} s, "${abbreviate(text)}"`);
+    return;
+  }
+  if (line.startsWith("i:")) {
+    // Inline mode: the user types @bot question, waits for the bot's result and picks it into the other group.
+    const query = line.slice(2).trim();
+    const queryId = telegram.userTypesInline({ from: USER.id, query, chatType: "supergroup" });
+    console.log(`>>> inline query ${queryId}: ${abbreviate(query)}`);
+    await telegram.waitFor((c) => c.method === "answerInlineQuery" && c.params.inline_query_id === queryId, 10_000);
+    if (!telegram.inlineAnswer(queryId)?.results.length) return;
+    const resultId = String((telegram.inlineAnswer(queryId)!.results[0] as { id: string }).id);
+    const chosen = telegram.userChoosesInlineResult({ queryId, resultId, chat: OTHER_ID });
+    console.log(`>>> chose result "${resultId}" into the Friends group: message ${String(chosen.message.message_id)}, inline=${chosen.inlineMessageId ?? "none"}`);
+    return;
+  }
+  if (line.startsWith("gst:")) {
+    const text = line.slice(4).trim();
+    const msg = telegram.userSummonsGuest({ chat: OTHER_ID, from: USER.id, text: `@${telegram.botUser.username} ${text}` });
+    console.log(`>>> guest message ${String(msg.message_id)} in the Friends group: ${abbreviate(text)}`);
     return;
   }
   if (line.startsWith("p:")) {
@@ -159,7 +208,7 @@ lines.on("line", (line) => {
   if (text.trim() === "") return;
   const msg = telegram.userSends({ chat: group ? GROUP_ID : USER.id, from: USER.id, text });
   console.log(`>>> ${group ? "group" : "private"} message ${String(msg.message_id)}: ${abbreviate(text)}`);
-});
+}
 
 const shutdown = async () => {
   await Promise.all([telegram.close(), openai.close(), kubo.close(), meteo.close(), website.close(), searx.close()]);
