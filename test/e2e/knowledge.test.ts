@@ -208,9 +208,13 @@ describe("budgets and embeddings", () => {
   afterAll(() => small.close());
 
   it("refuses an embedding call that does not fit today's budget, before making it", async () => {
-    const { user, chat } = newPrivateChat(small);
-    const sent = small.telegram.userSends({ chat: chat.id, from: user, document: { bytes: longPdf, file_name: "ferry-log.pdf", mime_type: "application/pdf" }, caption: "keep" });
+    // In a group, a document nobody asks about is not a question: the /learn refusal is the first thing this user
+    // is told today (a refusal is told once per window).
+    const { user, chat } = newGroup(small);
+    small.telegram.setChatMember(chat.id, user, "creator");
+    const sent = small.telegram.userSends({ chat: chat.id, from: user, document: { bytes: longPdf, file_name: "ferry-log.pdf", mime_type: "application/pdf" } });
     await small.app.whenHandled(small.app.handled + 1);
+    expect(small.telegram.botMessages(chat.id)).toEqual([]);
     await say(small, { chat: chat.id, from: user, text: "/learn", replyTo: sent.message_id });
     expect(small.openai.embeddingRequests()).toHaveLength(0);
     expect(small.telegram.botMessages(chat.id).at(-1)!.text).toMatch(/^Your daily token budget doesn't cover this question: 3,000 of 3,000 tokens left today, and it may need up to [\d,]+\./);
