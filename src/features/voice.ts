@@ -19,7 +19,7 @@ import { Composer } from "grammy";
 import type { Message, MessageEntity } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import { admitModelCall } from "../bot/admission.js";
-import { addressedQuestion, repliedTo } from "../bot/addressing.js";
+import { addressedQuestion, captionQuestion, repliedTo } from "../bot/addressing.js";
 import { answerQuestion } from "../bot/answer.js";
 import { modelErrorNoteKey } from "../bot/model-error-notes.js";
 import { recordUsage } from "../bot/record-usage.js";
@@ -104,29 +104,6 @@ voiceFeature.on("message:text", async (ctx, next) => {
   if (question === undefined) return next();
   await answerAudio(ctx, source, question);
 });
-
-/** The caption as a question to ask along ("" for none), or undefined when the audio is not for the bot (groups). */
-function captionQuestion(ctx: BotContext): string | undefined {
-  const msg = ctx.msg!;
-  const asked = askInCaption(msg, ctx.me.username);
-  if (asked !== undefined) return asked;
-  const addressed = addressedQuestion(ctx);
-  if (addressed !== undefined) return addressed;
-  if (ctx.chat?.type === "private") return (msg.caption ?? "").trim();
-  // A voice note replying to the bot: the conversation goes on by voice.
-  if (msg.caption === undefined && repliedTo(msg)?.from?.id === ctx.me.id) return "";
-  return undefined;
-}
-
-/** The question of a caption that starts with `/ask` (or `/ask@thisbot`), else undefined. */
-function askInCaption(msg: Message, botUsername: string): string | undefined {
-  const caption = msg.caption;
-  const command = msg.caption_entities?.find((e) => e.type === "bot_command" && e.offset === 0);
-  if (caption === undefined || command === undefined) return undefined;
-  const [name, target] = caption.slice(1, command.length).toLowerCase().split("@");
-  if (name !== "ask" || (target !== undefined && target !== botUsername.toLowerCase())) return undefined;
-  return caption.slice(command.length).trim();
-}
 
 /** Transcribes the audio and answers it (with `question` asked along); speaks the answer when the chat wants that. */
 async function answerAudio(ctx: BotContext, source: AudioSource, question: string): Promise<void> {
