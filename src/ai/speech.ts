@@ -4,7 +4,6 @@
  * for sendVoice's duration and for models priced per minute of speech.
  */
 import type OpenAI from "openai";
-import { parseBuffer } from "music-metadata";
 import { toModelError } from "./errors.js";
 import { BodyTooLargeError, readBoundedBody } from "../util/bounded-body.js";
 
@@ -59,6 +58,8 @@ export class SpeechSynthesizer {
 /** Seconds of an OGG/Opus file (0 when it cannot be read: then the speech is priced by its characters only). */
 async function durationOf(bytes: Uint8Array): Promise<number> {
   try {
+    // music-metadata is loaded on the first spoken answer, not at start-up (it is ~14 MB resident).
+    const { parseBuffer } = await import("music-metadata");
     const { format } = await parseBuffer(bytes, { mimeType: "audio/ogg", size: bytes.length }, { duration: true });
     return format.duration !== undefined && Number.isFinite(format.duration) ? Math.max(1, Math.ceil(format.duration)) : 0;
   } catch {

@@ -15,7 +15,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { Agent, buildConnector, fetch as undiciFetch } from "undici";
+import type { Agent, fetch as undiciFetch } from "undici";
 import { BodyTooLargeError, readBoundedBody } from "../util/bounded-body.js";
 import { checkAddress } from "./address-policy.js";
 import { WebFetchError } from "./web-error.js";
@@ -84,27 +84,36 @@ function errorCode(err: unknown): string | undefined {
 
 export class SafeFetcher {
   readonly #opts: SafeFetcherOptions;
-  readonly #agent: Agent;
+  /** Made on the first fetch: undici is loaded then, not at start-up (a bot never asked to read a link does without it). */
+  #client: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
   readonly #resolve: Resolver;
 
   constructor(opts: SafeFetcherOptions) {
     this.#opts = opts;
     this.#resolve = opts.resolve ?? systemResolver;
-    const connect = buildConnector({ timeout: opts.timeoutMs ?? FETCH_TIMEOUT_MS });
-    this.#agent = new Agent({
-      keepAliveTimeout: 4_000,
-      connect: (options, callback) => {
-        this.#pinnedAddress(options.hostname).then(
-          (address) => {
-            opts.onConnect?.({ host: options.hostname, address, port: options.port });
-            // Connect to the address that was checked; TLS (SNI and the certificate check) still uses the name.
-            const servername = options.servername ?? (isIP(options.hostname) ? undefined : options.hostname);
-            connect({ ...options, hostname: address, ...(servername ? { servername } : {}) }, callback);
-          },
-          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
-        );
-      },
+  }
+
+  #undici(): Promise<{ agent: Agent; fetch: typeof undiciFetch }> {
+    this.#client ??= import("undici").then(({ Agent, buildConnector, fetch }) => {
+      const opts = this.#opts;
+      const connect = buildConnector({ timeout: opts.timeoutMs ?? FETCH_TIMEOUT_MS });
+      const agent = new Agent({
+        keepAliveTimeout: 4_000,
+        connect: (options, callback) => {
+          this.#pinnedAddress(options.hostname).then(
+            (address) => {
+              opts.onConnect?.({ host: options.hostname, address, port: options.port });
+              // Connect to the address that was checked; TLS (SNI and the certificate check) still uses the name.
+              const servername = options.servername ?? (isIP(options.hostname) ? undefined : options.hostname);
+              connect({ ...options, hostname: address, ...(servername ? { servername } : {}) }, callback);
+            },
+            (err: unknown) => callback(err instanceof Error ? err : new Error(String(err)), null),
+          );
+        },
+      });
+      return { agent, fetch };
     });
+    return this.#client;
   }
 
   /** The address to connect to for `hostname`, after every address it resolves to passed the check. */
@@ -154,8 +163,9 @@ export class SafeFetcher {
     for (let redirects = 0; ; redirects++) {
       let response: Awaited<ReturnType<typeof undiciFetch>>;
       try {
-        response = await undiciFetch(current, {
-          dispatcher: this.#agent,
+        const undici = await this.#undici();
+        response = await undici.fetch(current, {
+          dispatcher: undici.agent,
           redirect: "manual",
           signal,
           headers: {
@@ -214,6 +224,7 @@ export class SafeFetcher {
 
   /** Closes idle connections; fetches in flight fail. */
   async close(): Promise<void> {
-    await this.#agent.close().catch(() => undefined);
+    const client = await this.#client?.catch(() => undefined);
+    await client?.agent.close().catch(() => undefined);
   }
 }
