@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from "node:events";
 import type { Bot } from "grammy";
-import type { Config } from "./config.js";
+import { DEFAULT_SYSTEM_PROMPT, type Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { openStore } from "./storage/store.js";
 import { openVectorStore } from "./storage/vectors/open.js";
@@ -22,6 +22,7 @@ import { reachBotApi } from "./app/bot-api-reach.js";
 import { buildServices } from "./app/services.js";
 import { StartupError } from "./app/startup-error.js";
 import { UpdateTracker } from "./app/update-tracker.js";
+import { PersonaCatalogue, PersonaFileError } from "./services/personas.js";
 
 export { StartupError };
 
@@ -60,6 +61,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     });
   const gracePeriodMs = opts.gracePeriodMs ?? 25_000;
 
+  // A local file with a mistake is the quickest problem to report: before anything is asked of the network.
+  const personas = loadPersonas(config);
+
   // First, and bounded: an unreachable Bot API or a rejected token is reported within seconds, before anything opens.
   const botInfo = await reachBotApi(config.telegram.token, config.telegram.apiRoot);
 
@@ -90,7 +94,7 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The one shutdown signal: every answer in flight listens to it (hundreds at once under load: not a leak).
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
-  const deps = buildServices(config, { log, store, vectors, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()) });
+  const deps = buildServices(config, { log, store, vectors, shutdown: shutdown.signal, now: opts.now ?? (() => new Date()), personas });
   log.info({ vectors: vectors.kind }, "vector store open");
 
   const updates = new UpdateTracker();
@@ -143,4 +147,18 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     },
     whenHandled: (count, timeoutMs) => updates.whenHandled(count, timeoutMs),
   };
+}
+
+/** The /persona presets: the built-in ones, PERSONAS_FILE's, and SYSTEM_PROMPT as the default's text when it is set. */
+function loadPersonas(config: Config): PersonaCatalogue {
+  try {
+    return PersonaCatalogue.load({
+      file: config.personasFile,
+      defaultPrompt: config.systemPrompt === DEFAULT_SYSTEM_PROMPT ? undefined : config.systemPrompt,
+    });
+  } catch (err) {
+    // The operator's file is named by its variable; the built-in one can only be broken by an edit of the install.
+    if (err instanceof PersonaFileError) throw new StartupError(`${err.path === config.personasFile ? "PERSONAS_FILE" : "personas:"} ${err.message}`);
+    throw err;
+  }
 }

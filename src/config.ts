@@ -119,6 +119,8 @@ export const envSchema = z.object({
   /** Seconds without a single streamed token before the model call counts as timed out. */
   MODEL_IDLE_TIMEOUT_SECONDS: positiveInt(60),
   SYSTEM_PROMPT: optionalString,
+  /** A JSON or YAML file of personas for /persona: adds presets to the built-in ones or replaces them by id. */
+  PERSONAS_FILE: optionalString,
   /** JSON price overrides, e.g. {"gpt-4.1-mini":{"input":0.4,"output":1.6}} (USD per 1M tokens). */
   MODEL_PRICES: optionalString.transform((json, ctx) => {
     if (json === undefined) return undefined;
@@ -229,6 +231,8 @@ const configSchema = envSchema.transform((e, ctx) => {
     /** Tokens of past turns kept per chat. */
     historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,
+    /** Personas beside the built-in ones (PERSONAS_FILE), read at start-up. */
+    personasFile: e.PERSONAS_FILE,
     /** Price overrides (MODEL_PRICES, parsed) on top of the built-in table. */
     modelPrices: e.MODEL_PRICES,
     /** Bytes of users' pictures one model request may carry: the newest that fit. */

@@ -20,6 +20,7 @@ help = **What I can do**
     • /usage: tokens and estimated cost so far, for you and for this chat.
     • /reset: forget this chat's history and start over (a group's shared history: admins only).
     • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
+    • /persona: pick a persona (translator, code reviewer, teacher…) from a keyboard (a group's: admins; with one history per member, each member their own).
     • /settings: model, shared or per-member history, language, and spoken answers to voice notes for this chat (admins).
     • /help: this message.
 

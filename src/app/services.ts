@@ -19,8 +19,11 @@ import type { Store } from "../storage/store.js";
 import { HistoryStore } from "../storage/history.js";
 import { UsageStore } from "../storage/usage.js";
 import { ChatSettingsStore } from "../storage/settings.js";
+import { PersonaChoiceStore } from "../storage/persona-choices.js";
+import type { PersonaCatalogue } from "../services/personas.js";
 import { Pacer } from "../telegram/pacer.js";
 import { DraftSupport } from "../telegram/draft-support.js";
+import { EphemeralSupport } from "../telegram/ephemeral-support.js";
 import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
 import { BudgetHolds } from "../services/budget-holds.js";
@@ -43,6 +46,8 @@ export interface ServiceOptions {
   shutdown: AbortSignal;
   /** The clock of usage days, rate limits, budgets and the admin cache. */
   now: () => Date;
+  /** The presets /persona offers (read and checked by the app before anything starts). */
+  personas: PersonaCatalogue;
 }
 
 export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
@@ -70,8 +75,11 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
     usage,
     settings: new ChatSettingsStore(store.keyv),
+    personas: opts.personas,
+    personaChoices: new PersonaChoiceStore(store.keyv),
     pacer: new Pacer(),
     drafts: new DraftSupport({ now: () => now().getTime() }),
+    ephemeral: new EphemeralSupport({ now: () => now().getTime() }),
     pictureDownloads: new InFlight<Uint8Array>(),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),

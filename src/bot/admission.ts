@@ -3,7 +3,7 @@
  * may not happen. Every model call goes through here: answers (and each round of a tool loop) and /image.
  */
 import type { BotContext } from "./context.js";
-import { replyMarkdown } from "./reply.js";
+import { replyToSender } from "./reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { nextUtcMidnight, type ModelCallEstimate, type Spender } from "../services/budgets.js";
 import { LimitRefusalError, type CallPermit, type Refusal } from "../services/limits.js";
@@ -54,7 +54,7 @@ export async function admitModelCall(ctx: BotContext, call: ModelCallEstimate): 
     return undefined;
   }
   ctx.log.info({ refusal, sender }, "model call refused by a limit");
-  await replyMarkdown(ctx, refusalText(ctx, refusal));
+  await replyToSender(ctx, refusalText(ctx, refusal));
   return undefined;
 }
 

@@ -8,6 +8,7 @@ import type { BotContext } from "./context.js";
 import { admitFurtherCall, admitModelCall, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
 import { fetchPicture, PictureAllowance, pictureFailureText, pictureRef, type NewPicture } from "./pictures.js";
+import { personaOf } from "./persona.js";
 import { replyMarkdown } from "./reply.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
 import { senderOf } from "./sender.js";
@@ -113,7 +114,8 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     };
     // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
     let userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
-    const system = settings.systemPrompt ?? config.systemPrompt;
+    // The persona in force (/persona, /system): the member's, the chat's, or the default, in the user's language.
+    const system = (await personaOf(ctx, settings)).prompt;
     const systemTokens = messageTokens(system, encoding);
     const windowLeft = contextWindowForModel(model) - config.openai.maxAnswerTokens - systemTokens - userTurn.tokens - REPLY_PRIMING_TOKENS;
     const room = Math.min(config.historyTokenBudget, windowLeft);

@@ -17,8 +17,11 @@ import type { IpfsPinner } from "../ipfs/pin.js";
 import type { HistoryStore } from "../storage/history.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
+import type { PersonaChoiceStore } from "../storage/persona-choices.js";
+import type { PersonaCatalogue } from "../services/personas.js";
 import type { Pacer } from "../telegram/pacer.js";
 import type { DraftSupport } from "../telegram/draft-support.js";
+import type { EphemeralSupport } from "../telegram/ephemeral-support.js";
 import type { InlineMessageTarget } from "../telegram/target.js";
 import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
@@ -65,8 +68,14 @@ export interface BotDeps {
   usage: UsageStore;
   /** Per-chat settings (system prompt, model, history mode, language). */
   settings: ChatSettingsStore;
+  /** The presets /persona offers (built-in ones and PERSONAS_FILE's), read at start-up. */
+  personas: PersonaCatalogue;
+  /** Members' own personas in groups with one history per member. */
+  personaChoices: PersonaChoiceStore;
   pacer: Pacer;
   drafts: DraftSupport;
+  /** Whether the Bot API server takes ephemeral messages (replies shown to one member of a group). */
+  ephemeral: EphemeralSupport;
   /** Users' pictures being downloaded, shared by the requests that need them at the same time (bot/pictures.ts). */
   pictureDownloads: InFlight<Uint8Array>;
   i18n: I18n<BotContext>;

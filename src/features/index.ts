@@ -12,6 +12,7 @@ import { editFeature } from "./edit.js";
 import { resetFeature } from "./reset.js";
 import { systemFeature } from "./system.js";
 import { settingsFeature } from "./settings.js";
+import { personaFeature } from "./persona.js";
 import { fallbackFeature } from "./fallback.js";
 import { imageFeature } from "./image.js";
 import { photoFeature } from "./photo.js";
@@ -30,6 +31,7 @@ export const features: Composer<BotContext>[] = [
   resetFeature,
   systemFeature,
   settingsFeature,
+  personaFeature,
   imageFeature,
   weatherFeature,
   tokensFeature,
@@ -56,6 +58,6 @@ export const features: Composer<BotContext>[] = [
  * show in private chats (the user is their own admin) and to group admins.
  */
 export const commandMenu: CommandMenu = {
-  everyone: ["start", "help", "ask", "image", "say", "transcribe", "weather", "tokens", "usage", "knowledge", "reset"],
+  everyone: ["start", "help", "ask", "image", "say", "transcribe", "weather", "tokens", "usage", "persona", "knowledge", "reset"],
   admins: ["system", "settings", "learn", "forget"],
 };

@@ -14,7 +14,7 @@ import { ensureEmbedded } from "../bot/embeddings.js";
 import { linksIn } from "../bot/links.js";
 import { escapeMarkdown } from "../bot/markdown-escape.js";
 import { modelErrorNoteKey } from "../bot/model-error-notes.js";
-import { replyMarkdown, sendFormatted } from "../bot/reply.js";
+import { replyMarkdown, replyToSender, sendFormatted } from "../bot/reply.js";
 import { targetOf } from "../bot/target.js";
 import { ModelError } from "../ai/errors.js";
 import type { DocumentMeta, StoredDocument } from "../storage/documents.js";
@@ -34,7 +34,7 @@ function formatSize(bytes: number): string {
 const formatDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 knowledgeFeature.command("learn", async (ctx) => {
-  if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
+  if (!(await isChatAdmin(ctx))) return replyToSender(ctx, ctx.t("admin-only"));
   const replied = repliedTo(ctx.msg);
   const link = linksIn(ctx.msg)[0] ?? (replied && !replied.document ? linksIn(replied)[0] : undefined);
   if (!replied?.document && !link) return replyMarkdown(ctx, ctx.t("learn-usage"));
@@ -114,7 +114,7 @@ async function forget(ctx: BotContext, id: string): Promise<DocumentMeta | undef
 }
 
 knowledgeFeature.command("forget", async (ctx) => {
-  if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
+  if (!(await isChatAdmin(ctx))) return replyToSender(ctx, ctx.t("admin-only"));
   const arg = ctx.match.trim();
   if (!/^\d+$/.test(arg)) return replyMarkdown(ctx, ctx.t("forget-usage"));
   const n = Number(arg);

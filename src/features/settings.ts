@@ -1,7 +1,7 @@
-import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { isChatAdmin } from "../bot/chat-admin.js";
-import { paced, replyMarkdown, sendFormatted } from "../bot/reply.js";
+import { editPressedPanel, replyToSender, sendFormatted } from "../bot/reply.js";
 import { effectiveModel } from "../services/models.js";
 import type { ChatSettings } from "../storage/settings.js";
 import type { FormattedText } from "../telegram/formatted-text.js";
@@ -56,9 +56,10 @@ function render(ctx: BotContext, settings: ChatSettings): { text: FormattedText;
 }
 
 settingsFeature.command("settings", async (ctx) => {
-  if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
+  if (!(await isChatAdmin(ctx))) return replyToSender(ctx, ctx.t("admin-only"));
+  // In groups only the admin who asked sees the panel (where the server allows it): it is theirs to work with.
   const { text, keyboard } = render(ctx, await ctx.chatSettings());
-  await sendFormatted(ctx, text, { replyMarkup: keyboard });
+  await sendFormatted(ctx, text, { replyMarkup: keyboard, onlyToSender: true });
 });
 
 /** The change a button asks for, or undefined when it no longer exists (e.g. the model list was changed). */
@@ -98,14 +99,7 @@ settingsFeature.callbackQuery(/^set:(model|hist|lang|voice):(.+)$/, async (ctx) 
   // The language may just have changed: the confirmation and the refreshed message use the new one.
   if ("language" in patch) await ctx.i18n.renegotiateLocale();
   const { text, keyboard } = render(ctx, settings);
-  try {
-    await paced(ctx, () => ctx.editMessageText(text.text, { entities: text.entities, reply_markup: keyboard }));
-  } catch (err) {
-    // Pressing the option that is already chosen changes nothing; Telegram says so, and that is fine. Any other
-    // failure only leaves the keyboard stale: the setting is saved, so the press is still confirmed.
-    if (!(err instanceof GrammyError && err.description.includes("message is not modified"))) {
-      ctx.log.warn({ err }, "settings message not refreshed");
-    }
-  }
+  // A failure only leaves the keyboard stale: the setting is saved, so the press is still confirmed.
+  await editPressedPanel(ctx, text, keyboard);
   await ctx.answerCallbackQuery({ text: ctx.t("settings-saved") });
 });

@@ -1,7 +1,10 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { isChatAdmin } from "../bot/chat-admin.js";
-import { replyMarkdown, sendFormatted } from "../bot/reply.js";
+import { personaLocaleOf, personaOf } from "../bot/persona.js";
+import { replyMarkdown, replyToSender, sendFormatted } from "../bot/reply.js";
+import { CUSTOM_PERSONA_ID } from "../services/personas.js";
+import { escapeMarkdown } from "../bot/markdown-escape.js";
 import { countTokens } from "../ai/tokens.js";
 import { markdownToEntities } from "../telegram/markdown.js";
 
@@ -13,7 +16,7 @@ systemFeature.command("system", async (ctx) => {
   const text = ctx.match.trim();
   if (!text) return showSystemPrompt(ctx);
 
-  if (!(await isChatAdmin(ctx))) return replyMarkdown(ctx, ctx.t("admin-only"));
+  if (!(await isChatAdmin(ctx))) return replyToSender(ctx, ctx.t("admin-only"));
   if (text.toLowerCase() === "reset") {
     await ctx.updateChatSettings({ systemPrompt: undefined });
     return replyMarkdown(ctx, ctx.t("system-reset-done"));
@@ -22,18 +25,24 @@ systemFeature.command("system", async (ctx) => {
   const tokens = countTokens(text, deps.encoding);
   const max = deps.config.systemPromptMaxTokens;
   if (tokens > max) return replyMarkdown(ctx, ctx.t("system-too-long", { tokens, max }));
-  await ctx.updateChatSettings({ systemPrompt: text });
+  // The admins' own text comes into force at once, in place of a persona picked before (/persona offers it as "Custom").
+  await ctx.updateChatSettings({ systemPrompt: text, persona: undefined });
   ctx.log.info({ chatId: ctx.chat.id, tokens }, "system prompt set");
   await replyMarkdown(ctx, ctx.t("system-set", { tokens }));
 });
 
 async function showSystemPrompt(ctx: BotContext): Promise<void> {
   const settings = await ctx.chatSettings();
-  const custom = settings.systemPrompt;
-  const head = markdownToEntities(ctx.t(custom ? "system-current-custom" : "system-current-default"));
+  // What is in force: the chat's own text, a persona (/persona), or the default.
+  const inForce = await personaOf(ctx, settings);
+  const custom = inForce.id === CUSTOM_PERSONA_ID;
+  const persona = inForce.persona && inForce.id !== ctx.deps.personas.fallback.id ? inForce.persona : undefined;
+  const headKey = custom ? "system-current-custom" : persona ? "system-current-persona" : "system-current-default";
+  const name = persona ? escapeMarkdown(persona.name[await personaLocaleOf(ctx)]) : "";
+  const head = markdownToEntities(ctx.t(headKey, { name }));
   const hint = markdownToEntities(ctx.t("system-hint", { admin: (await isChatAdmin(ctx)) ? "yes" : "no" }));
   // The prompt itself is shown verbatim (it is the admins' text, not Markdown for Telegram), as a quote.
-  const prompt = custom ?? ctx.deps.config.systemPrompt;
+  const prompt = inForce.prompt;
   const promptStart = head.text.length + 1;
   const hintStart = promptStart + prompt.length + 2;
   await sendFormatted(ctx, {

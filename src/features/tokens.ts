@@ -2,7 +2,7 @@ import { Composer } from "grammy";
 import type { Message, PhotoSize } from "grammy/types";
 import type { BotContext } from "../bot/context.js";
 import { repliedTo } from "../bot/addressing.js";
-import { replyMarkdown } from "../bot/reply.js";
+import { replyToSender } from "../bot/reply.js";
 import { encodingForModel } from "../ai/models.js";
 import { countTokens, encode, loadEncoding, tokenPieces } from "../ai/tokens.js";
 import { imageTokens } from "../ai/image-tokens.js";
@@ -35,8 +35,8 @@ tokensFeature.command("tokens", async (ctx) => {
 
   const text = args || (reply ? (reply.text ?? reply.caption ?? "") : "");
   const photo = !args && reply ? largestPhoto(reply) : undefined;
-  if (photo) return replyMarkdown(ctx, imageReport(ctx, model, photo));
-  if (!text) return replyMarkdown(ctx, ctx.t(reply ? "tokens-nothing-to-count" : "tokens-usage"));
+  if (photo) return replyToSender(ctx, imageReport(ctx, model, photo));
+  if (!text) return replyToSender(ctx, ctx.t(reply ? "tokens-nothing-to-count" : "tokens-usage"));
 
   // Loaded once per process; a chat whose /settings model uses another encoding loads that one here.
   await Promise.all([loadEncoding(encoding), loadEncoding(GPT3_ENCODING)]);
@@ -51,7 +51,7 @@ tokensFeature.command("tokens", async (ctx) => {
       : ctx.t("tokens-cost", { cost: formatUsd(cost), date: PRICES_AS_OF }),
   ];
   if (showPieces) lines.push("", piecesBlock(ctx, text, encoding));
-  await replyMarkdown(ctx, lines.join("\n"));
+  await replyToSender(ctx, lines.join("\n"));
 });
 
 /** Telegram sends several sizes of a photo; the model would get the largest. */

@@ -1,6 +1,6 @@
 import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
-import { replyMarkdown } from "../bot/reply.js";
+import { replyToSender } from "../bot/reply.js";
 import { formatUsd } from "../ai/pricing.js";
 import { formatDuration, spenderOf } from "../bot/admission.js";
 import { senderOf } from "../bot/sender.js";
@@ -25,7 +25,8 @@ usageFeature.command("usage", async (ctx) => {
   const budget = await describeBudget(ctx);
   if (budget) blocks.push(budget);
   blocks.push(ctx.t("usage-footnote"));
-  await replyMarkdown(ctx, blocks.join("\n\n"));
+  // In groups, one person's spending is theirs to see (an ephemeral reply where the server allows it).
+  await replyToSender(ctx, blocks.join("\n\n"));
 });
 
 function summary(ctx: BotContext, title: string, s: UsageSummary): string {

@@ -3,6 +3,8 @@ import type Keyv from "keyv";
 /** What a chat's admins (or a private chat's user) chose; anything unset falls back to the configuration. */
 export interface ChatSettings {
   systemPrompt?: string;
+  /** The persona (preset id) the chat's admins picked in /persona; unset: the custom systemPrompt, else the default. */
+  persona?: string;
   model?: string;
   /** "shared": one history for the whole group (or topic); "per-user": each member has their own. */
   historyMode?: "shared" | "per-user";
@@ -20,6 +22,7 @@ function toSettings(value: unknown): ChatSettings {
   const v = value as Record<string, unknown>;
   const out: ChatSettings = {};
   if (typeof v.systemPrompt === "string" && v.systemPrompt.trim()) out.systemPrompt = v.systemPrompt;
+  if (typeof v.persona === "string" && v.persona.trim()) out.persona = v.persona;
   if (typeof v.model === "string" && v.model.trim()) out.model = v.model;
   if (v.historyMode === "shared" || v.historyMode === "per-user") out.historyMode = v.historyMode;
   if (v.language === "en" || v.language === "zh") out.language = v.language;

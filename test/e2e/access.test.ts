@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeChat, FakeUser } from "../servers/bot-api.js";
-import { botText, say, startHarness, type Harness } from "../helpers/harness.js";
+import { botText, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 import type { BotContext } from "../../src/bot/context.js";
 import { describeBudget } from "../../src/features/usage.js";
 import { PRICES, formatUsd } from "../../src/ai/pricing.js";
@@ -60,7 +60,7 @@ describe("allow lists and owners", () => {
     await say(h, { chat: chat.id, from: user, text: "anyone there?" });
     await h.restart();
     await say(h, { chat: chat.id, from: user, text: "/ask please" });
-    expect(h.telegram.botMessages(chat.id).map((m) => m.text)).toEqual([
+    expect(shownMessages(h, chat.id).map((m) => m.text)).toEqual([
       "Sorry, this bot is private and not available to you here. Please ask its owner for access.",
     ]);
     expect(modelCalls()).toBe(before);
@@ -76,13 +76,15 @@ describe("allow lists and owners", () => {
     const group = otherGroup();
     const { user } = person(7502);
     await say(h, { chat: group.id, from: user, text: "just talking to friends" });
-    expect(h.telegram.botMessages(group.id)).toEqual([]);
+    expect(shownMessages(h, group.id)).toEqual([]);
     await say(h, { chat: group.id, from: user, text: "/ask hi" });
-    const [line] = h.telegram.botMessages(group.id);
+    const [line] = shownMessages(h, group.id);
     expect(line!.text).toMatch(/^Sorry, this bot is private/);
+    // Shown to the stranger only (an ephemeral message).
+    expect(line).toMatchObject({ message_id: 0, receiver_user_id: user.id });
 
     const target = h.app.handled + 1;
-    const id = h.telegram.userPresses({ chat: group.id, from: user, messageId: line!.message_id, data: "set:lang:zh" });
+    const id = h.telegram.userPresses({ chat: group.id, from: user, ephemeralMessageId: line!.ephemeral_message_id!, data: "set:lang:zh" });
     await h.app.whenHandled(target);
     const answer = h.telegram.calls.find((c) => c.method === "answerCallbackQuery" && c.params.callback_query_id === id);
     expect(answer?.params).toMatchObject({ text: expect.stringMatching(/^Sorry, this bot is private/), show_alert: true });
@@ -92,7 +94,7 @@ describe("allow lists and owners", () => {
     const stranger = person(7503);
     h.openai.enqueue({ text: "answer in the allowed group" }, { text: "answer for an allowed user" });
     await say(h, { chat: ALLOWED_GROUP, from: stranger.user, text: "/ask hi" });
-    expect(h.telegram.botMessages(ALLOWED_GROUP).at(-1)!.text).toBe("answer in the allowed group");
+    expect(shownMessages(h, ALLOWED_GROUP).at(-1)!.text).toBe("answer in the allowed group");
 
     const group = otherGroup();
     const allowed = person(7005);
@@ -105,7 +107,7 @@ describe("allow lists and owners", () => {
     const owner = person(OWNER);
     h.telegram.setChatMember(group.id, owner.user, "member");
     await say(h, { chat: group.id, from: owner.user, text: "/system Owner's rules." });
-    expect(h.telegram.botMessages(group.id).at(-1)!.text).toMatch(/^Done: the system prompt for this chat is set/);
+    expect(shownMessages(h, group.id).at(-1)!.text).toMatch(/^Done: the system prompt for this chat is set/);
     await say(h, { chat: group.id, from: owner.user, text: "/ask hi" });
     expect(String(h.openai.chatRequests().at(-1)!.messages[0]!.content)).toBe("Owner's rules.");
   });
@@ -117,20 +119,20 @@ describe("rate limit", () => {
     for (let i = 0; i < 3; i++) await say(h, { chat: chat.id, from: user, text: `question ${i}` });
     const before = modelCalls();
     await say(h, { chat: chat.id, from: user, text: "one too many" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe(
+    expect(shownMessages(h, chat.id).at(-1)!.text).toBe(
       "You're asking faster than this bot allows. Please try again in 60 s.",
     );
     // Told once per window: asking again before it frees gets no second line (and spends nothing).
-    const shown = h.telegram.botMessages(chat.id).length;
+    const shown = shownMessages(h, chat.id).length;
     advance(45_000);
     await say(h, { chat: chat.id, from: user, text: "still too soon" });
-    expect(h.telegram.botMessages(chat.id)).toHaveLength(shown);
+    expect(shownMessages(h, chat.id)).toHaveLength(shown);
     expect(modelCalls()).toBe(before);
 
     advance(15_000);
     h.openai.enqueue({ text: "back again" });
     await say(h, { chat: chat.id, from: user, text: "now?" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("back again");
+    expect(shownMessages(h, chat.id).at(-1)!.text).toBe("back again");
   });
 });
 
@@ -144,7 +146,7 @@ describe("daily budgets", () => {
     await say(h, { chat: chat.id, from: user, text: "and more" });
     expect(modelCalls()).toBe(before);
     // 10:00 UTC + the rate-limit test's minute: the budget renews at midnight, 13 h 59 min later.
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toMatch(
+    expect(shownMessages(h, chat.id).at(-1)!.text).toMatch(
       /^Your daily token budget doesn't cover this question: 200 of 1,000 tokens left today, and it may need up to \d+\. The budget renews at 00:00 UTC \(in 13 h 59 min\)\.$/,
     );
 
@@ -167,7 +169,7 @@ describe("daily budgets", () => {
     );
     // …and /usage itself shows what is left, not only what was spent.
     await say(h, { chat: chat.id, from: user, text: "/usage" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toContain(
+    expect(shownMessages(h, chat.id).at(-1)!.text).toContain(
       `\n\nToday's budget\nYou: 200 of 1,000 tokens left\nThis chat: ${chatLeft} of $0.001 left\nRenews at 00:00 UTC (in 13 h 59 min).\n\n`,
     );
 
@@ -175,7 +177,7 @@ describe("daily budgets", () => {
     expect(await h.app.deps.limits.budgetStatus({ sender: { userId: user.id }, chatId: chat.id })).toMatchObject({ user: { tokens: { used: 0, left: 1000 } } });
     h.openai.enqueue({ text: "a new day" });
     await say(h, { chat: chat.id, from: user, text: "and more" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("a new day");
+    expect(shownMessages(h, chat.id).at(-1)!.text).toBe("a new day");
   });
 
   it("stops everyone in a chat whose daily spending limit is used up", async () => {
@@ -187,6 +189,6 @@ describe("daily budgets", () => {
     const before = modelCalls();
     await say(h, { chat: group.id, from: other.user, text: "/ask 我也想问" });
     expect(modelCalls()).toBe(before);
-    expect(h.telegram.botMessages(group.id).at(-1)!.text).toMatch(/^本聊天的每日费用上限不够回答这个问题：今天还剩 \$0\.00（共 \$0\.001）/);
+    expect(shownMessages(h, group.id).at(-1)!.text).toMatch(/^本聊天的每日费用上限不够回答这个问题：今天还剩 \$0\.00（共 \$0\.001）/);
   });
 });

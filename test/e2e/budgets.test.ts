@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeChat, FakeUser } from "../servers/bot-api.js";
-import { newGroup, say, startHarness, type Harness } from "../helpers/harness.js";
+import { newGroup, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 
 const OWNER = 8_800_001;
 
@@ -28,7 +28,7 @@ describe("daily budgets", () => {
   });
   afterAll(() => h.close());
 
-  const lastText = (chatId: number) => h.telegram.botMessages(chatId).at(-1)?.text ?? "";
+  const lastText = (chatId: number) => shownMessages(h, chatId).at(-1)?.text ?? "";
   const spentToday = async (userId: number) => {
     const { today } = await h.app.deps.usage.get({ userId });
     return today.promptTokens + today.completionTokens;
@@ -156,12 +156,12 @@ describe("a model without a known price", () => {
     const { user, chat } = newGroup(h);
     h.openai.enqueue({ text: "free one", usage: { prompt_tokens: 400, completion_tokens: 200 } }, { text: "free two", usage: { prompt_tokens: 200, completion_tokens: 100 } });
     await say(h, { chat: chat.id, from: user, text: "/ask one" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("free one");
+    expect(shownMessages(h, chat.id).at(-1)!.text).toBe("free one");
     await say(h, { chat: chat.id, from: user, text: "/ask two" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("free two");
+    expect(shownMessages(h, chat.id).at(-1)!.text).toBe("free two");
     const calls = h.openai.chatRequests().length;
     await say(h, { chat: chat.id, from: user, text: "/ask three" });
     expect(h.openai.chatRequests().length).toBe(calls);
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toMatch(/^Your daily token budget doesn't cover this question: 100 of 1,000 tokens left today/);
+    expect(shownMessages(h, chat.id).at(-1)!.text).toMatch(/^Your daily token budget doesn't cover this question: 100 of 1,000 tokens left today/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP_ANONYMOUS_BOT, type FakeChat, type FakeUser, type StoredMessage } from "../servers/bot-api.js";
-import { botText, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+import { botText, newGroup, newPrivateChat, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 import { DEFAULT_SYSTEM_PROMPT } from "../../src/config.js";
 import { historyKey } from "../../src/storage/history.js";
 
@@ -16,6 +16,9 @@ beforeAll(async () => {
   h = await startHarness({
     env: { ADMIN_CACHE_SECONDS: "60", SYSTEM_PROMPT_MAX_TOKENS: "40", ALLOWED_MODELS: "gpt-4.1-mini,gpt-4.1,gpt-4o-mini" },
     now: () => clock,
+    // The panels and refusals here are pressed and read by several members: normal replies, as on a Bot API server
+    // without ephemeral messages (test/e2e/ephemeral.test.ts shows them to the one who asked).
+    telegram: { ephemeralSupported: false },
   });
 });
 afterAll(() => h.close());
@@ -30,7 +33,7 @@ function member(chat: FakeChat, status: "creator" | "administrator" | "member", 
 
 /** The system prompt the model received last. */
 const lastSystemPrompt = () => String(h.openai.chatRequests().at(-1)!.messages[0]!.content);
-const lastBotMessage = (chatId: number): StoredMessage => h.telegram.botMessages(chatId).at(-1)!;
+const lastBotMessage = (chatId: number): StoredMessage => shownMessages(h, chatId).at(-1)!;
 const memberLookups = (chatId: number, userId: number) =>
   h.telegram.calls.filter((c) => c.method === "getChatMember" && c.params.chat_id === chatId && c.params.user_id === userId).length;
 
@@ -250,7 +253,7 @@ describe("groups in practice", () => {
     await say(h, { chat: chat.id, from: user, text: "/ask more in one", threadId: 11 });
     const sent = h.openai.chatRequests().at(-1)!.messages.slice(1).map((m) => String(m.content));
     expect(sent).toEqual([`${user.first_name}: first in one`, "topic one answer", `${user.first_name}: more in one`]);
-    const answers = h.telegram.botMessages(chat.id);
+    const answers = shownMessages(h, chat.id);
     expect(answers.map((m) => [m.text, m.message_thread_id])).toEqual([
       ["topic one answer", 11],
       ["topic two answer", 22],

@@ -6,7 +6,7 @@
  * refuses them) and counted in /usage.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { botText, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+import { botText, newGroup, newPrivateChat, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 import { makeDocuments, makeTextPdf, type DocumentFixtures } from "../fixtures/documents.js";
 import { readFile } from "node:fs/promises";
 import type { ChatRequestBody, EmbeddingRequestBody } from "../servers/openai.js";
@@ -183,7 +183,8 @@ describe("a chat's knowledge", () => {
     const doc = h.telegram.userSends({ chat: chat.id, from: member, document: pdf() });
     await h.app.whenHandled(h.app.handled + 1);
     await say(h, { chat: chat.id, from: member, text: "/learn", replyTo: doc.message_id });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("Only this group's admins can do that.");
+    // The refusal is the member's own: an ephemeral message only they see.
+    expect(shownMessages(h, chat.id).at(-1)).toMatchObject({ text: "Only this group's admins can do that.", receiver_user_id: member.id });
     expect(await h.app.deps.knowledge.documents.learned(chat.id)).toEqual([]);
     await say(h, { chat: chat.id, from: admin, text: "/learn", replyTo: doc.message_id });
     expect(h.telegram.botMessages(chat.id).at(-1)!.text).toMatch(/^Learned “ferry-log\.pdf”/);
@@ -195,7 +196,7 @@ describe("a chat's knowledge", () => {
     expect(list.text).toContain("Only this group's admins can add or remove documents.");
     expect(list.reply_markup).toBeUndefined();
     await say(h, { chat: chat.id, from: member, text: "/forget 1" });
-    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("Only this group's admins can do that.");
+    expect(shownMessages(h, chat.id).at(-1)!.text).toBe("Only this group's admins can do that.");
     expect(await h.app.deps.knowledge.documents.learned(chat.id)).toHaveLength(1);
   });
 });
@@ -214,13 +215,13 @@ describe("budgets and embeddings", () => {
     small.telegram.setChatMember(chat.id, user, "creator");
     const sent = small.telegram.userSends({ chat: chat.id, from: user, document: { bytes: longPdf, file_name: "ferry-log.pdf", mime_type: "application/pdf" } });
     await small.app.whenHandled(small.app.handled + 1);
-    expect(small.telegram.botMessages(chat.id)).toEqual([]);
+    expect(shownMessages(small, chat.id)).toEqual([]);
     await say(small, { chat: chat.id, from: user, text: "/learn", replyTo: sent.message_id });
     expect(small.openai.embeddingRequests()).toHaveLength(0);
-    expect(small.telegram.botMessages(chat.id).at(-1)!.text).toMatch(/^Your daily token budget doesn't cover this question: 3,000 of 3,000 tokens left today, and it may need up to [\d,]+\./);
+    expect(shownMessages(small, chat.id).at(-1)!.text).toMatch(/^Your daily token budget doesn't cover this question: 3,000 of 3,000 tokens left today, and it may need up to [\d,]+\./);
     // What it needed is exactly the document's chunks: the embedding call's estimate, not an answer's.
     const doc = (await small.app.deps.knowledge.documents.get(documentId(chat.id, `telegram:${sent.document!.file_unique_id}`)))!;
-    expect(small.telegram.botMessages(chat.id).at(-1)!.text).toContain(`may need up to ${doc.tokens.toLocaleString("en-US")}.`);
+    expect(shownMessages(small, chat.id).at(-1)!.text).toContain(`may need up to ${doc.tokens.toLocaleString("en-US")}.`);
     expect(await small.app.deps.knowledge.documents.learned(chat.id)).toEqual([]);
     expect((await small.app.deps.usage.get({ userId: user.id })).today.calls).toBe(0);
   });

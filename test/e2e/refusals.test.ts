@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeUser } from "../servers/bot-api.js";
-import { newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+import { newGroup, newPrivateChat, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 
 let h: Harness;
 let clock = new Date("2026-07-01T10:00:00Z");
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const RATE_LIMITED = /^You're asking faster than this bot allows/;
-const texts = (chatId: number) => h.telegram.botMessages(chatId).map((m) => m.text ?? "");
+const texts = (chatId: number) => shownMessages(h, chatId).map((m) => m.text ?? "");
 
 describe("a flood of questions over the rate limit", () => {
   it(

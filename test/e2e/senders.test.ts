@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP_ANONYMOUS_BOT, type FakeChat, type FakeUser } from "../servers/bot-api.js";
-import { newGroup, say, startHarness, type Harness } from "../helpers/harness.js";
+import { newGroup, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 import { newChannel, sayAsChannel } from "../helpers/raw-updates.js";
 
 let h: Harness;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const lastText = (chatId: number) => h.telegram.botMessages(chatId).at(-1)?.text;
+const lastText = (chatId: number) => shownMessages(h, chatId).at(-1)?.text;
 const asAnonymousAdmin = (chat: FakeChat, text: string) => say(h, { chat: chat.id, from: GROUP_ANONYMOUS_BOT, senderChat: chat.id, text });
 const RATE_LIMITED = /^You're asking faster than this bot allows/;
 

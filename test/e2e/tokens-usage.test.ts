@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getEncoding } from "js-tiktoken";
-import { botText, newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+import { botText, newGroup, newPrivateChat, say, startHarness, type Harness, shownMessages } from "../helpers/harness.js";
 import { solidPng } from "../servers/openai.js";
 import { PRICES, PRICES_AS_OF, formatUsd } from "../../src/ai/pricing.js";
 
@@ -17,7 +17,7 @@ const count = (enc: typeof o200k, text: string) => enc.encode(text, [], []).leng
 const inputPrice = () => PRICES[h.config.openai.model]!.input;
 
 /** The last bot message in a chat. */
-const lastReply = (chatId: number) => h.telegram.botMessages(chatId).at(-1)!.text!;
+const lastReply = (chatId: number) => shownMessages(h, chatId).at(-1)!.text!;
 
 describe("/tokens", () => {
   it.each([
@@ -176,7 +176,7 @@ describe("money in /usage", () => {
     const price = PRICES[b.config.openai.model]!;
     const big = (1e9 * price.input + 1e9 * price.output) / 1e6;
     const small = (10 * price.input + 5 * price.output) / 1e6;
-    const reply = b.telegram.botMessages(chat.id).at(-1)!.text!;
+    const reply = shownMessages(b, chat.id).at(-1)!.text!;
     expect(reply).toContain(formatUsd(small));
     expect(reply).toContain(formatUsd(small + big));
     expect(reply).toContain(`You: ${formatUsd(5000 - small)} of $5,000.00 left`);

@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger } from "../../src/util/logger.js";
 import { startApp, type App, type AppOptions } from "../../src/app.js";
-import { startBotApiServer, type BotApiServer, type BotApiServerOptions, type Call, type FakeChat, type FakeUser } from "../servers/bot-api.js";
+import { startBotApiServer, type BotApiServer, type BotApiServerOptions, type Call, type FakeChat, type FakeUser, type StoredMessage } from "../servers/bot-api.js";
 import { startOpenAIServer, type OpenAIServer } from "../servers/openai.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
@@ -127,10 +127,17 @@ export async function say(h: Harness, opts: Parameters<BotApiServer["userSends"]
   await h.app.whenHandled(target);
 }
 
-/** All bot messages in a chat, joined (the text a user reads). */
+/**
+ * Every message the bot showed in a chat, in order: to everyone, and (ephemeral messages, Bot API 10.3) to one member
+ * each. `h.telegram.visibleTo(chat, user)` is what one member sees.
+ */
+export function shownMessages(h: Harness, chatId: number): StoredMessage[] {
+  return [...h.telegram.botMessages(chatId), ...h.telegram.ephemeralMessages(chatId)].sort((a, b) => (a.sentAt ?? 0) - (b.sentAt ?? 0));
+}
+
+/** All bot messages in a chat, ephemeral ones included, joined (the text its users read). */
 export function botText(h: Harness, chatId: number): string {
-  return h.telegram
-    .botMessages(chatId)
+  return shownMessages(h, chatId)
     .map((m) => m.text ?? m.caption ?? "")
     .join("\n\n");
 }

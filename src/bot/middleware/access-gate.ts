@@ -6,7 +6,7 @@ import type { MiddlewareFn } from "grammy";
 import type { BotContext } from "../context.js";
 import { isAddressedToBot } from "../addressing.js";
 import { articleResult } from "../inline-answer.js";
-import { replyMarkdown } from "../reply.js";
+import { replyToSender } from "../reply.js";
 import { isAllowed } from "../../services/access.js";
 
 export const accessGate: MiddlewareFn<BotContext> = async (ctx, next) => {
@@ -46,5 +46,5 @@ export const accessGate: MiddlewareFn<BotContext> = async (ctx, next) => {
     return;
   }
   ctx.log.info({ userId, chatId }, "not allowed: told once");
-  await replyMarkdown(ctx, ctx.t("access-denied"));
+  await replyToSender(ctx, ctx.t("access-denied"));
 };
