@@ -117,6 +117,14 @@ describe("ephemeral messages", () => {
     expect((await failure(api.sendMessage(GROUP, "x", { ephemeral_message_parameters: { receiver_user_id: bob.id } }))).error_code).toBe(429);
   });
 
+  it("never sends an ephemeral message without the message it replies to (allow_sending_without_reply is ignored)", async () => {
+    const params = { ephemeral_message_parameters: { receiver_user_id: alice.id }, reply_parameters: { message_id: 999_999, allow_sending_without_reply: true } };
+    expect((await failure(api.sendMessage(GROUP, "x", params))).description).toBe("Bad Request: message to be replied not found");
+    expect(server.ephemeralMessages(GROUP)).toEqual([]);
+    const plain = await api.sendMessage(GROUP, "x", { reply_parameters: params.reply_parameters });
+    expect(plain.message_id).toBeGreaterThan(0);
+  });
+
   it("refuses every ephemeral message when the server does not support them (the bot's fallback)", async () => {
     server.ephemeralSupported = false;
     const err = await failure(api.sendMessage(GROUP, "x", { ephemeral_message_parameters: { receiver_user_id: alice.id } }));

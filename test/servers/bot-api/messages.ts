@@ -36,6 +36,8 @@ export interface SendOptions {
   thread: number | undefined;
   replyTo: StoredMessage | undefined;
   quote: TextQuote | undefined;
+  /** The replied message was not found and allow_sending_without_reply let the send go on without it. */
+  replyMissing?: boolean;
 }
 
 /** A message the bot may edit: by chat and id, or by inline_message_id (then the answer is `true`). */
@@ -119,11 +121,11 @@ export class Messages {
 
   /** The reply target, its quote and the thread; reads the notification flags so the call log shows them decoded. */
   sendOptions(p: Params, state: ChatState): SendOptions {
-    const { replyTo, quote } = this.replyFrom(p, state);
+    const { replyTo, quote, missing } = this.replyFrom(p, state);
     const thread = botThread(this.chats, this.botUser, state, p.int("message_thread_id"), replyTo);
     p.bool("disable_notification");
     p.bool("protect_content");
-    return { thread, replyTo, quote };
+    return { thread, replyTo, quote, ...(missing ? { replyMissing: true } : {}) };
   }
 
   /**
@@ -133,6 +135,8 @@ export class Messages {
   send(p: Params, state: ChatState, fill: (msg: StoredMessage) => void): Json {
     const options = this.sendOptions(p, state);
     const ephemeral = this.ephemeral.paramsFrom(p, state);
+    // allow_sending_without_reply is "always False for sent ephemeral messages" (Bot API 10.3).
+    if (ephemeral && options.replyMissing) throw badRequest("message to be replied not found");
     this.flood.gate(state.chat, "message");
     const msg = ephemeral
       ? this.ephemeral.store(state, this.botUser, ephemeral, options.thread, options.replyTo?.message_id)
@@ -144,7 +148,7 @@ export class Messages {
   }
 
   /** The replied message (reply_parameters or the older reply_to_message_id), checked to exist, and its quote. */
-  private replyFrom(p: Params, state: ChatState): { replyTo?: StoredMessage; quote?: TextQuote } {
+  private replyFrom(p: Params, state: ChatState): { replyTo?: StoredMessage; quote?: TextQuote; missing?: boolean } {
     let messageId: number | undefined;
     let allowWithout = p.bool("allow_sending_without_reply") ?? false;
     let targetChat = state;
@@ -163,7 +167,7 @@ export class Messages {
     if (messageId === undefined) return {};
     const replied = targetChat.messages.get(messageId);
     if (!replied) {
-      if (allowWithout) return {};
+      if (allowWithout) return { missing: true };
       throw badRequest("message to be replied not found");
     }
     if (targetChat !== state) return {};
