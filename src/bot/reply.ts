@@ -53,7 +53,7 @@ export async function sendFormatted(
   const receiver = opts.onlyToSender ? ephemeralReceiverOf(ctx, target) : undefined;
   if (receiver !== undefined) {
     const first = await sendEphemeral(ctx, () => send(0, receiver));
-    if (first?.ephemeral_message_id) {
+    if (first?.ephemeral_message_id !== undefined) {
       // Shown to the receiver only; ephemeral messages have no id in the chat (0), so there is none to return.
       for (let i = 1; i < parts.length; i++) await send(i, receiver);
       return [];
@@ -87,7 +87,7 @@ async function sendEphemeral(ctx: BotContext, send: () => Promise<Message.TextMe
   const support = ctx.deps.ephemeral;
   try {
     const sent = await send();
-    if (!sent.ephemeral_message_id) {
+    if (sent.ephemeral_message_id === undefined) {
       support.ignored();
       ctx.log.info("ephemeral reply went out as a normal message: the server ignores ephemeral_message_parameters");
     }
@@ -137,7 +137,7 @@ export async function editPressedPanel(ctx: BotContext, text: FormattedText, key
   const other = { entities: text.entities, reply_markup: keyboard };
   try {
     await paced(ctx, () =>
-      ephemeralId && ctx.chat && ctx.from
+      ephemeralId !== undefined && ctx.chat && ctx.from
         ? ctx.api.editEphemeralMessageText(ctx.chat.id, ctx.from.id, ephemeralId, text.text, other)
         : ctx.editMessageText(text.text, other),
     );

@@ -54,6 +54,17 @@ function member(chat: FakeChat, status: "creator" | "administrator" | "member", 
   return u;
 }
 
+describe("the command menu", () => {
+  it("offers /persona to everyone, in English and Chinese", () => {
+    const menu = (scope: string, lang: string) =>
+      h.telegram.myCommands({ type: scope }, lang) as Array<{ command: string; description: string }>;
+    for (const scope of ["default", "all_private_chats", "all_group_chats", "all_chat_administrators"]) {
+      expect(menu(scope, "").find((c) => c.command === "persona")?.description).toBe("Pick a persona (a preset system prompt)");
+      expect(menu(scope, "zh").find((c) => c.command === "persona")?.description).toBe("选择角色（预设的系统提示词）");
+    }
+  });
+});
+
 describe("/persona in a private chat", () => {
   it("shows the presets with the one in force marked, and a pick changes the system prompt the model gets", async () => {
     const { user, chat } = newPrivateChat(h);
