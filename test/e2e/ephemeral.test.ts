@@ -84,6 +84,22 @@ describe("in groups, only the person who asked sees it", () => {
     advance(61_000);
   });
 
+  it("falls back to a normal reply when one ephemeral message is refused for its own reason, without giving them up", async () => {
+    const { chat, user: alice } = newGroup(h);
+    // E.g. the asker left the group just now: that reply goes out normally; the server still takes ephemeral ones.
+    h.telegram.failNext("sendMessage", { error_code: 400, description: "Bad Request: USER_NOT_PARTICIPANT" });
+    let from = h.telegram.calls.length;
+    await say(h, { chat: chat.id, from: alice, text: "/usage" });
+    expect(sends(h, chat.id, from).map((c) => [c.status, c.params.ephemeral_message_parameters])).toEqual([
+      [400, { receiver_user_id: alice.id }],
+      [200, undefined],
+    ]);
+    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toMatch(/^Your usage\n/);
+    from = h.telegram.calls.length;
+    await say(h, { chat: chat.id, from: alice, text: "/usage" });
+    expect(sends(h, chat.id, from).map((c) => [c.status, c.params.ephemeral_message_parameters])).toEqual([[200, { receiver_user_id: alice.id }]]);
+  });
+
   it("stays a normal reply in private chats and for anonymous admins (no one person to show it to)", async () => {
     const { user, chat } = newPrivateChat(h);
     let from = h.telegram.calls.length;
