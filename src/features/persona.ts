@@ -35,7 +35,7 @@ async function render(ctx: BotContext, settings: ChatSettings): Promise<{ text: 
     ctx.t(scope.kind === "member" ? "persona-title-member" : "persona-title-chat"),
     ctx.t("persona-current", { name: escapeMarkdown(current) }),
     "",
-    ctx.t(ctx.chat?.type === "private" || (await mayPick(ctx, scope)) ? "persona-tap" : "persona-tap-admins"),
+    ctx.t(ctx.chat?.type === "private" ? "persona-tap-private" : (await mayPick(ctx, scope)) ? "persona-tap" : "persona-tap-admins"),
   ];
   const keyboard = new InlineKeyboard();
   ctx.deps.personas.list().forEach((persona, i) => {

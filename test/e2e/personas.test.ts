@@ -70,7 +70,9 @@ describe("/persona in a private chat", () => {
     const { user, chat } = newPrivateChat(h);
     await say(h, { chat: chat.id, from: user, text: "/persona" });
     const panel = lastBotMessage(h, chat.id);
-    expect(panel.text).toBe("Persona for this chat\nIn use: Default assistant\n\nTap one to use it. /system shows the prompt; admins set their own there, which stays a choice here (\"Custom\").");
+    expect(panel.text).toBe(
+      'Persona for this chat\nIn use: Default assistant\n\nTap one to use it. /system shows the prompt or sets your own, which then stays a choice here ("Custom").',
+    );
     expect(labels(panel)).toEqual(["✓ Default assistant", "Translator", "Code reviewer", "Concise answers", "Teacher"]);
 
     await say(h, { chat: chat.id, from: user, text: "hello" });
