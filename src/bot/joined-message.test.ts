@@ -5,7 +5,7 @@ import { joinedMessage } from "./joined-message.js";
 const chat = { id: 5, type: "private" as const, first_name: "Ann" };
 const from = { id: 5, is_bot: false, first_name: "Ann" };
 let id = 1;
-const msg = (fields: Partial<Message>): Message => ({ message_id: id++, date: 0, chat, from, ...fields }) as Message;
+const msg = (fields: Partial<Message>): Message => ({ message_id: id++, date: 0, chat, from, ...fields });
 
 describe("joinedMessage", () => {
   it("joins a paste's parts into the first part, every entity moved to where its text now is", () => {
