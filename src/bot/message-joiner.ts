@@ -198,8 +198,11 @@ export class MessageJoiner {
 
   #remember(key: string, msg: Message): void {
     const now = this.#clock.now();
-    if (this.#recent.size >= 1000) {
-      for (const [k, v] of this.#recent) if (now - v.at > this.#groupWindowMs) this.#recent.delete(k);
+    // Oldest first (a sender's entry moves to the end): expired ones are dropped from the front, amortised O(1).
+    this.#recent.delete(key);
+    for (const [k, v] of this.#recent) {
+      if (now - v.at <= this.#groupWindowMs) break;
+      this.#recent.delete(k);
     }
     this.#recent.set(key, { msg, at: now });
   }
