@@ -75,12 +75,15 @@ export interface MessageJoinerOptions {
   clock?: JoinClock;
   pasteWindowMs?: number;
   groupWindowMs?: number;
+  /** How long after a comment that went through alone forwards still join it (default: groupWindowMs). */
+  commentWindowMs?: number;
 }
 
 export class MessageJoiner {
   readonly #clock: JoinClock;
   readonly #pasteWindowMs: number;
   readonly #groupWindowMs: number;
+  readonly #commentWindowMs: number;
   readonly #open = new Map<string, Group>();
   /** The last short text of each sender that went through alone: a comment that forwards may follow. */
   readonly #recent = new Map<string, { msg: Message; at: number }>();
@@ -92,6 +95,7 @@ export class MessageJoiner {
     this.#clock = opts.clock ?? realClock;
     this.#pasteWindowMs = opts.pasteWindowMs ?? PASTE_WINDOW_MS;
     this.#groupWindowMs = opts.groupWindowMs ?? GROUP_WINDOW_MS;
+    this.#commentWindowMs = opts.commentWindowMs ?? this.#groupWindowMs;
   }
 
   /** Groups waiting for more messages. */
@@ -121,7 +125,7 @@ export class MessageJoiner {
     if (shape === "album") group.mediaGroupId = msg.media_group_id;
     if (shape === "forward") {
       const recent = this.#recent.get(key);
-      if (recent && this.#clock.now() - recent.at <= this.#groupWindowMs) {
+      if (recent && this.#clock.now() - recent.at <= this.#commentWindowMs) {
         group.comment = recent.msg;
         group.supersedes = recent.msg;
         group.messages.unshift(recent.msg);
@@ -201,7 +205,7 @@ export class MessageJoiner {
     // Oldest first (a sender's entry moves to the end): expired ones are dropped from the front, amortised O(1).
     this.#recent.delete(key);
     for (const [k, v] of this.#recent) {
-      if (now - v.at <= this.#groupWindowMs) break;
+      if (now - v.at <= this.#commentWindowMs) break;
       this.#recent.delete(k);
     }
     this.#recent.set(key, { msg, at: now });

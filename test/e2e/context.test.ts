@@ -151,6 +151,59 @@ describe("forwards with a comment", () => {
 
 const paragraph = (n: number) => `Paragraph ${n}: ` + "the quick brown fox jumps over the lazy dog ".repeat(9).trim();
 
+describe("a comment answered alone, then forwards", () => {
+  // Forwards join a comment answered up to 30 s before them: always within that, however slow the machine.
+  const slowWindows = () => (h.app.deps.joiner = new MessageJoiner({ commentWindowMs: 30_000 }));
+
+  it("aborts the comment's answer still streaming (its stream not read to the end) and answers all as one", async () => {
+    slowWindows();
+    try {
+      const { chat, user } = newPrivateChat(h);
+      const bob = person("Bob");
+      h.openai.enqueue({ text: "A long answer to the comment alone. ".repeat(20), chunkSize: 4, delayMs: 20 });
+      const before = h.app.handled;
+      const started = h.openai.nextChatStream();
+      h.telegram.userSends({ chat: chat.id, from: user, text: "what do you think of this?" });
+      const commentStream = await started;
+      h.telegram.userSends({ chat: chat.id, from: user, text: "We ship on Monday.", forwardOrigin: { type: "user", user: bob } });
+      await h.app.whenHandled(before + 2);
+      await commentStream.ended;
+      expect(commentStream.aborted).toBe(true);
+      expect(commentStream.completed).toBe(false);
+      const last = h.openai.chatRequests().at(-1)!;
+      expect(lastUserText(last)).toBe("what do you think of this?\n\nForwarded from Bob:\nWe ship on Monday.");
+      const messages = h.telegram.botMessages(chat.id);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.text).toContain("We ship on Monday.");
+      const turns = await h.app.deps.history.load(historyKey(chat.id));
+      expect(turns.map((t) => t.role)).toEqual(["user", "assistant"]);
+      expect(turns[0]!.content).toContain("Forwarded from Bob");
+    } finally {
+      h.app.deps.joiner = joiner;
+    }
+  });
+
+  it("replaces the comment's finished answer in place", async () => {
+    slowWindows();
+    try {
+      const { chat, user } = newPrivateChat(h);
+      await say(h, { chat: chat.id, from: user, text: "is this true?" });
+      const [answer] = h.telegram.botMessages(chat.id);
+      expect(answer!.text).toBe("You said: is this true?");
+      await sendAll(() => [h.telegram.userSends({ chat: chat.id, from: user, text: "The moon is made of cheese.", forwardOrigin: { type: "hidden_user", sender_user_name: "Uncle" } })]);
+      const messages = h.telegram.botMessages(chat.id);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.message_id).toBe(answer!.message_id);
+      expect(messages[0]!.text).toBe("You said: is this true?\n\nForwarded from Uncle:\nThe moon is made of cheese.");
+      const turns = await h.app.deps.history.load(historyKey(chat.id));
+      expect(turns).toHaveLength(2);
+      expect(turns[0]!.content).toContain("The moon is made of cheese.");
+    } finally {
+      h.app.deps.joiner = joiner;
+    }
+  });
+});
+
 describe("long pastes", () => {
   it("joins an 8,000-character paste split by the client into one question with one answer", async () => {
     const { chat, user } = newPrivateChat(h);
@@ -214,6 +267,27 @@ describe("albums", () => {
     expect(h.telegram.botMessages(chat.id)).toHaveLength(1);
     const turns = await h.app.deps.history.load(historyKey(chat.id));
     expect(turns[0]!.images).toHaveLength(3);
+  });
+
+  it("answers an album of documents as one question with all of them", async () => {
+    const { chat, user } = newPrivateChat(h);
+    const from = h.openai.chatRequests().length;
+    const doc = (name: string, text: string) => ({ document: { bytes: new TextEncoder().encode(text), file_name: name, mime_type: "text/plain" } });
+    await sendAll(() =>
+      h.telegram.userSendsAlbum({
+        chat: chat.id,
+        from: user,
+        caption: "which shed has more candles?",
+        items: [doc("north.txt", "North shed: 27 candles."), doc("south.txt", "South shed: 41 candles.")],
+      }),
+    );
+    const requests = requestsSince(from);
+    expect(requests).toHaveLength(1);
+    const context = requests[0]!.messages.filter((m) => m.role === "system").map((m) => String(m.content)).join("\n");
+    expect(context).toContain("North shed: 27 candles.");
+    expect(context).toContain("South shed: 41 candles.");
+    expect(lastUserText(requests[0]!)).toBe("📄 north.txt\n📄 south.txt\nwhich shed has more candles?");
+    expect(h.telegram.botMessages(chat.id)).toHaveLength(1);
   });
 });
 
