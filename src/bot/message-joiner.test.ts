@@ -97,6 +97,15 @@ describe("MessageJoiner", () => {
     expect(led).toEqual([{ kind: "paste", messages: [paste] }]);
   });
 
+  it("never joins a captioned photo: it completes a pending paste and is a question of its own", () => {
+    const { offer, led } = setup();
+    const paste = long();
+    offer(paste);
+    const photo = message({ caption: "and this?", photo: [{ file_id: "x", file_unique_id: "u", width: 1, height: 1 }] });
+    expect(offer(photo).kind).toBe("alone");
+    expect(led).toEqual([{ kind: "paste", messages: [paste] }]);
+  });
+
   it("joins an album by media_group_id; another album or a text completes it", () => {
     const { clock, offer, led } = setup();
     const a = albumItem("g1", "compare");

@@ -221,13 +221,13 @@ function senderKey(msg: Message): string {
 }
 
 function shapeOf(msg: Message): Shape {
-  const text = msg.text ?? msg.caption;
   const entities = msg.entities ?? msg.caption_entities ?? [];
   if (msg.media_group_id !== undefined) return "album";
   if (msg.forward_origin) return "forward";
   // `/ask <a long paste>` is a paste too.
   if (msg.text !== undefined && msg.text.length >= LONG_PART_CHARS) return "long";
   if (entities.some((e) => e.type === "bot_command" && e.offset === 0)) return "command";
-  if (text !== undefined && msg.photo === undefined && msg.document === undefined) return "text";
+  // Only a plain text continues a paste or comments on forwards (a captioned file is a question of its own).
+  if (msg.text !== undefined) return "text";
   return "other";
 }
