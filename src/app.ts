@@ -119,6 +119,9 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     stopping ??= (async () => {
       log.info({ reason }, "stopping: finishing answers in flight");
       const graceTimer = setTimeout(() => shutdown.abort(new Error("shutdown")), gracePeriodMs);
+      // Questions waiting for the rest of a paste, album or forwards are answered now with what arrived (their
+      // updates are in flight: the wait below covers them).
+      deps.joiner.flushAll();
       try {
         await ingress.stop();
         // Bounded: answers are aborted at the grace period and finish within moments; a handler stuck beyond

@@ -36,6 +36,7 @@ import type { VectorStore } from "../storage/vectors/open.js";
 import { SafeFetcher } from "../web/safe-fetch.js";
 import { SearxngClient } from "../web/searxng.js";
 import { AnswersInFlight } from "../bot/answers-in-flight.js";
+import { MessageJoiner } from "../bot/message-joiner.js";
 
 export interface ServiceOptions {
   log: Logger;
@@ -106,5 +107,6 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
       search: config.web.searxngUrl ? new SearxngClient({ baseUrl: config.web.searxngUrl }) : undefined,
     },
     answers: new AnswersInFlight(),
+    joiner: new MessageJoiner(),
   };
 }

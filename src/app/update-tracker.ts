@@ -3,6 +3,11 @@ import type { UpdateHooks } from "../bot/middleware/update-accounting.js";
 /**
  * Counts updates in flight and handled: the graceful stop waits until none is in flight, the polling ingress
  * confirms the highest one started, and tests and benchmarks wait for a number handled.
+ *
+ * A message waiting for the rest of a joined question (a paste, an album, forwards: bot/middleware/message-joining.ts)
+ * is in flight until that question is answered: its update's handling has not ended, so the graceful stop (which
+ * first hands every waiting group over at once) waits for it like for any answer. The messages joined to it end
+ * when the group is handed over.
  */
 export class UpdateTracker {
   /** The highest update that started being handled (-1: none yet). */

@@ -30,6 +30,8 @@ export interface Question {
   text: string;
   /** A picture this question is about: counted before admission, downloaded only once the call is admitted. */
   picture?: NewPicture;
+  /** Several pictures (an album), in order; with `picture` too, that one comes first. */
+  pictures?: NewPicture[];
   model?: string;
   tools?: Tool[];
   toolChoice?: "auto" | "required";
@@ -102,6 +104,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store).
   let usageWritten = Promise.resolve();
 
+  const newPictures = [...(q.picture ? [q.picture] : []), ...(q.pictures ?? [])];
   try {
     const turn = {
       role: "user" as const,
@@ -110,7 +113,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
       ...(questionMessageId !== undefined ? { messageId: questionMessageId } : {}),
       // A picture's tokens come from Telegram's sizes (at their most for a document not read yet), not its bytes.
-      ...(q.picture ? { images: [pictureRef(q.picture)] } : {}),
+      ...(newPictures.length > 0 ? { images: newPictures.map((p) => pictureRef(p)) } : {}),
     };
     // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
     let userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
@@ -121,7 +124,9 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     const room = Math.min(config.historyTokenBudget, windowLeft);
     // An edited question is asked again in place of the old one: the model does not see the question it replaces.
     const stored = key === undefined ? [] : await deps.history.load(key);
-    const before = q.replaces ? HistoryStore.withoutLastExchange(stored, q.replaces.questionMessageId) : stored;
+    // A comment that forwards followed (bot/message-joiner.ts) was answered alone first: the joined question replaces it.
+    const replaces = q.replaces ?? supersededExchange(ctx, stored);
+    const before = replaces ? HistoryStore.withoutLastExchange(stored, replaces.questionMessageId) : stored;
     const past = HistoryStore.fitToBudget(before, Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
@@ -147,15 +152,18 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     // bytes as one request may carry (MAX_PICTURE_MB_PER_REQUEST); older ones that do not fit stay text.
     const allowance = new PictureAllowance(config.pictureBytesPerRequest);
     const newParts: ChatCompletionContentPart[] = [];
-    if (q.picture) {
-      const fetched = await fetchPicture(ctx, pictureRef(q.picture), allowance, signal);
-      if ("failure" in fetched) {
-        await replyMarkdown(ctx, pictureFailureText(ctx, fetched.failure));
-        return { text: "", messageIds: [], aborted: false, usage: [] };
+    if (newPictures.length > 0) {
+      const images = [];
+      for (const picture of newPictures) {
+        const fetched = await fetchPicture(ctx, pictureRef(picture), allowance, signal);
+        if ("failure" in fetched) {
+          await replyMarkdown(ctx, pictureFailureText(ctx, fetched.failure));
+          return { text: "", messageIds: [], aborted: false, usage: [] };
+        }
+        newParts.push(fetched.part);
+        // A document's size is known now: history keeps what it really costs.
+        images.push(pictureRef(picture, fetched.info));
       }
-      newParts.push(fetched.part);
-      // A document's size is known now: history keeps what it really costs.
-      const images = [pictureRef(q.picture, fetched.info)];
       userTurn = { ...userTurn, images, tokens: countTurnTokens({ ...userTurn, images }, encoding) };
     }
     const pastParts = seesImages ? await historyPictures(ctx, past, allowance, signal) : new Map<HistoryTurn, ChatCompletionContentPart[]>();
@@ -219,7 +227,7 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         errorNote: (err) => (err instanceof LimitRefusalError ? refusalText(ctx, err.refusal) : ctx.t(modelErrorNoteKey(err))),
         // Superseded by an edit of the question: its answer replaces this one, a "stopped" note would only flash.
         abortNote: (reason) => (reason instanceof AnswerSupersededError ? undefined : ctx.t("error-aborted")),
-        replace: q.replaces?.messageIds,
+        replace: replaces?.messageIds,
       },
     );
     await usageWritten;
@@ -236,10 +244,10 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       : [];
     if (key === undefined) {
       // Inline and guest answers keep no history.
-    } else if (q.replaces && (answer || outcome.messageIds.length > 0)) {
+    } else if (replaces && (answer || outcome.messageIds.length > 0)) {
       // History follows the chat: what replaced the old answer's messages replaces its exchange (a note alone
       // removes it: the question it answered is gone). Nothing shown means the old answer still stands.
-      const replaced = await deps.history.replaceLast(key, q.replaces.questionMessageId, ...exchange);
+      const replaced = await deps.history.replaceLast(key, replaces.questionMessageId, ...exchange);
       if (!replaced && exchange.length > 0) await deps.history.append(key, ...exchange);
     } else if (exchange.length > 0) {
       await deps.history.append(key, ...exchange);
@@ -262,6 +270,15 @@ export function answerTracked(ctx: BotContext, q: Omit<Question, "signal">): Pro
   if (!msg) return answerQuestion(ctx, q);
   const info = { chatId: msg.chat.id, questionMessageId: msg.message_id, askerId: ctx.from?.id, question: q.text };
   return ctx.deps.answers.run(info, (signal) => answerQuestion(ctx, { ...q, signal }));
+}
+
+/** The exchange a joined question takes over: its comment's, when that is the last one answered (else none). */
+function supersededExchange(ctx: BotContext, stored: readonly HistoryTurn[]): Question["replaces"] {
+  const comment = ctx.joined?.supersedes;
+  if (!comment) return undefined;
+  const last = HistoryStore.lastExchange(stored);
+  if (last?.question.messageId !== comment.message_id) return undefined;
+  return { questionMessageId: comment.message_id, messageIds: last.answer?.messageIds ?? [] };
 }
 
 function withName(turn: HistoryTurn): string {

@@ -27,6 +27,7 @@ import type { AccessRefusals } from "../services/access.js";
 import type { AdminCache } from "../services/admins.js";
 import type { ModelCallLimits } from "../services/limits.js";
 import type { AnswersInFlight } from "./answers-in-flight.js";
+import type { JoinedMessages, MessageJoiner } from "./message-joiner.js";
 import type { LimitNotices } from "../services/limit-notices.js";
 import type { Embedder } from "../ai/embeddings.js";
 import type { DocumentStore } from "../storage/documents.js";
@@ -92,6 +93,8 @@ export interface BotDeps {
   ipfs: IpfsPinner | undefined;
   /** Answers being written, by question: what an edit (or a stop button) aborts. */
   answers: AnswersInFlight;
+  /** Long pastes, albums and forwards with their comment, joined into one question (middleware/message-joining.ts). */
+  joiner: MessageJoiner;
   knowledge: KnowledgeDeps;
 }
 
@@ -115,6 +118,8 @@ export interface BotExtras {
    * even if that answer was cut before anything reached history.
    */
   editAbortedAnswer?: boolean;
+  /** Set when this update's message is several joined into one question (a paste, an album, forwards): all of them. */
+  joined?: JoinedMessages;
 }
 
 export type BotContext = Context & I18nFlavor & BotExtras;

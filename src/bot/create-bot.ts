@@ -11,6 +11,7 @@ import { accessGate } from "./middleware/access-gate.js";
 import { chatSettingsOncePerUpdate } from "./middleware/chat-settings.js";
 import { contextSetup } from "./middleware/context-setup.js";
 import { editInterrupt } from "./middleware/edit-interrupt.js";
+import { messageJoining, supersededSkip } from "./middleware/message-joining.js";
 import { updateAccounting, type UpdateHooks } from "./middleware/update-accounting.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
@@ -33,9 +34,13 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions):
   bot.use(updateAccounting(opts));
   bot.use(contextSetup(deps, fastApi));
   bot.use(chatSettingsOncePerUpdate(deps.settings));
+  // Before the chat's queue (waiting for the rest of a paste, album or forwards holds no chat's line), and right
+  // before it: nothing that awaits may come between, so a joined group enters the queue before later messages.
+  bot.use(messageJoining);
   // Before the chat's queue: an edited question must not wait behind the answer it replaces (edit-interrupt.ts).
   bot.use(editInterrupt);
   bot.use(sequentialize(chatKeyOf));
+  bot.use(supersededSkip);
   bot.use(deps.i18n);
 
   const protectedFeatures = bot.errorBoundary(async (err) => {

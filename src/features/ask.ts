@@ -3,6 +3,7 @@ import type { BotContext } from "../bot/context.js";
 import { answerTracked } from "../bot/answer.js";
 import { addressedQuestion } from "../bot/addressing.js";
 import { replyMarkdown } from "../bot/reply.js";
+import { withReplyContext } from "../bot/reply-context.js";
 import { linksIn } from "../bot/links.js";
 import { knowledgeContext } from "../bot/question-context.js";
 import { questionTools } from "../bot/question-tools.js";
@@ -13,7 +14,8 @@ import { questionTools } from "../bot/question-tools.js";
  */
 function ask(ctx: BotContext, question: string) {
   return answerTracked(ctx, {
-    text: question,
+    // What the question replies to (another's message and its author, a quote) goes with it.
+    text: withReplyContext(ctx, question),
     seesPictures: true,
     tools: questionTools(ctx),
     context: knowledgeContext(ctx, { links: linksIn(ctx.msg) }),

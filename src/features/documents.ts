@@ -19,6 +19,7 @@ import { linksIn } from "../bot/links.js";
 import { knowledgeContext } from "../bot/question-context.js";
 import { questionTools } from "../bot/question-tools.js";
 import { replyMarkdown } from "../bot/reply.js";
+import { withReplyContext } from "../bot/reply-context.js";
 import { targetOf } from "../bot/target.js";
 import { topicOptions } from "../telegram/target.js";
 
@@ -30,13 +31,15 @@ const documentOf = (msg: Message | undefined): Document | undefined => msg?.docu
 documentsFeature.command("ask", async (ctx, next) => {
   const document = documentOf(repliedTo(ctx.msg));
   if (!document) return next();
-  await answerAboutDocument(ctx, document, ctx.match.trim());
+  await answerAboutDocument(ctx, [document], ctx.match.trim());
 });
 
+// An album of documents (or forwards with one) is one question with all of them (bot/message-joiner.ts).
 documentsFeature.on("message:document", async (ctx, next) => {
   const question = captionQuestion(ctx);
   if (question === undefined) return next();
-  await answerAboutDocument(ctx, ctx.msg.document, question);
+  const joined = ctx.joined && ctx.joined.kind !== "paste" ? ctx.joined.messages.map(documentOf).filter((d): d is Document => d !== undefined) : [];
+  await answerAboutDocument(ctx, joined.length > 0 ? joined : [ctx.msg.document], question);
 });
 
 // A question replying to a document is about that document (in private chats any text; in groups when addressed).
@@ -45,25 +48,29 @@ documentsFeature.on("message:text", async (ctx, next) => {
   if (!document) return next();
   const question = addressedQuestion(ctx);
   if (question === undefined) return next();
-  await answerAboutDocument(ctx, document, question);
+  await answerAboutDocument(ctx, [document], question);
 });
 
-async function answerAboutDocument(ctx: BotContext, document: Document, question: string): Promise<void> {
+async function answerAboutDocument(ctx: BotContext, files: Document[], question: string): Promise<void> {
   const target = targetOf(ctx);
   void ctx.fastApi.sendChatAction(target.chatId, "typing", topicOptions(target)).catch(() => undefined);
-  let doc;
-  try {
-    doc = await readTelegramDocument(ctx, document, ctx.deps.shutdown);
-  } catch (err) {
-    const line = documentErrorText(ctx, err);
-    if (!line) throw err;
-    ctx.log.info({ err, fileName: document.file_name, mime: document.mime_type }, "document not read");
-    return replyMarkdown(ctx, line);
+  const docs = [];
+  for (const document of files) {
+    try {
+      docs.push(await readTelegramDocument(ctx, document, ctx.deps.shutdown));
+    } catch (err) {
+      const line = documentErrorText(ctx, err);
+      if (!line) throw err;
+      ctx.log.info({ err, fileName: document.file_name, mime: document.mime_type }, "document not read");
+      return replyMarkdown(ctx, line);
+    }
   }
-  ctx.log.info({ doc: doc.id, format: doc.format, tokens: doc.tokens, chunks: doc.chunkCount }, "document read");
+  for (const doc of docs) ctx.log.info({ doc: doc.id, format: doc.format, tokens: doc.tokens, chunks: doc.chunkCount }, "document read");
+  const titles = docs.map((doc) => `📄 ${doc.title}`).join("\n");
   await answerQuestion(ctx, {
-    text: `📄 ${doc.title}\n${question || ctx.t("document-default-question")}`,
+    // What the question replies to (a message and its author, a quote) goes with it.
+    text: `${titles}\n${withReplyContext(ctx, question || ctx.t("document-default-question"))}`,
     tools: questionTools(ctx),
-    context: knowledgeContext(ctx, { documents: [doc], links: linksIn(ctx.msg) }),
+    context: knowledgeContext(ctx, { documents: docs, links: linksIn(ctx.msg) }),
   });
 }

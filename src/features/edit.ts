@@ -2,6 +2,7 @@ import { Composer } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import { answerTracked } from "../bot/answer.js";
 import { editedQuestion } from "../bot/addressing.js";
+import { withReplyContext } from "../bot/reply-context.js";
 import { historyKeyOf } from "../bot/target.js";
 import { weatherTool } from "../ai/tools/weather.js";
 import { HistoryStore } from "../storage/history.js";
@@ -15,8 +16,10 @@ import { HistoryStore } from "../storage/history.js";
 export const editFeature = new Composer<BotContext>();
 
 editFeature.on("edited_message:text", async (ctx) => {
-  const question = editedQuestion(ctx);
-  if (!question) return;
+  const asked = editedQuestion(ctx);
+  if (!asked) return;
+  // As it was asked: with what it replies to (bot/reply-context.ts).
+  const question = withReplyContext(ctx, asked);
   const messageId = ctx.editedMessage.message_id;
   const last = HistoryStore.lastExchange(await ctx.deps.history.load(historyKeyOf(ctx, await ctx.chatSettings())));
   const isLast = last?.question.messageId === messageId;

@@ -16,6 +16,7 @@ import { answerQuestion } from "../bot/answer.js";
 import { addressedQuestion, captionQuestion, repliedTo } from "../bot/addressing.js";
 import { maxPictureBytes, pictureFailureText, type NewPicture } from "../bot/pictures.js";
 import { replyMarkdown } from "../bot/reply.js";
+import { withReplyContext } from "../bot/reply-context.js";
 import { targetOf } from "../bot/target.js";
 import { DEFAULT_MAX_PHOTO_SIDE, pickPhotoSize } from "../telegram/files.js";
 import { topicOptions } from "../telegram/target.js";
@@ -48,15 +49,17 @@ function isImageDocument(doc: Document): boolean {
 photoFeature.command("ask", async (ctx, next) => {
   const source = imageSourceOf(repliedTo(ctx.msg));
   if (!source) return next();
-  await answerAboutImage(ctx, source, ctx.match.trim());
+  await answerAboutImage(ctx, [source], ctx.match.trim());
 });
 
+// An album (or forwards with pictures) is one question with all its pictures (bot/message-joiner.ts).
 photoFeature.on(["message:photo", "message:document"], async (ctx, next) => {
-  const source = imageSourceOf(ctx.msg);
-  if (!source) return next();
+  const messages = ctx.joined && ctx.joined.kind !== "paste" ? ctx.joined.messages : [ctx.msg];
+  const sources = messages.map(imageSourceOf).filter((s): s is ImageSource => s !== undefined);
+  if (sources.length === 0) return next();
   const question = captionQuestion(ctx);
   if (question === undefined) return next();
-  await answerAboutImage(ctx, source, question);
+  await answerAboutImage(ctx, sources, question);
 });
 
 // A question replying to a picture is about that picture (in private chats any text; in groups when addressed).
@@ -65,7 +68,7 @@ photoFeature.on("message:text", async (ctx, next) => {
   if (!source) return next();
   const question = addressedQuestion(ctx);
   if (question === undefined) return next();
-  await answerAboutImage(ctx, source, question);
+  await answerAboutImage(ctx, [source], question);
 });
 
 /**
@@ -73,18 +76,16 @@ photoFeature.on("message:text", async (ctx, next) => {
  * the picture's size and tokens are known from what Telegram says, and answerQuestion fetches it once the call is
  * admitted by the rate limit and the budgets.
  */
-async function answerAboutImage(ctx: BotContext, source: ImageSource, question: string): Promise<void> {
+async function answerAboutImage(ctx: BotContext, sources: ImageSource[], question: string): Promise<void> {
   const { deps } = ctx;
   const maxBytes = maxPictureBytes(ctx);
-  let picture: NewPicture;
-  if (source.kind === "photo") {
+  const pictures = sources.map((source): NewPicture => {
+    if (source.kind === "document") return { fileId: source.document.file_id, fileSize: source.document.file_size };
     // The largest size up to 2048 px: the model scales anything bigger down anyway.
     const size = pickPhotoSize(source.sizes, { maxSide: DEFAULT_MAX_PHOTO_SIDE, maxBytes });
-    picture = { fileId: size.file_id, fileSize: size.file_size, width: size.width, height: size.height };
-  } else {
-    picture = { fileId: source.document.file_id, fileSize: source.document.file_size };
-  }
-  if (picture.fileSize !== undefined && picture.fileSize > maxBytes) {
+    return { fileId: size.file_id, fileSize: size.file_size, width: size.width, height: size.height };
+  });
+  if (pictures.some((picture) => picture.fileSize !== undefined && picture.fileSize > maxBytes)) {
     return replyMarkdown(ctx, pictureFailureText(ctx, "too_big"));
   }
 
@@ -94,8 +95,9 @@ async function answerAboutImage(ctx: BotContext, source: ImageSource, question: 
     .catch(() => undefined);
 
   await answerQuestion(ctx, {
-    text: question || ctx.t("photo-default-question"),
-    picture,
+    // What the question replies to (a caption and its author, a quote) goes with it.
+    text: withReplyContext(ctx, question || ctx.t("photo-default-question")),
+    pictures,
     model: deps.config.openai.visionModel,
     seesPictures: true,
   });

@@ -36,6 +36,15 @@ describe("replies, quotes and forwards", () => {
     expect(reply.reply_to_message).toMatchObject({ message_id: original.message_id, from: { id: bob.id }, text: original.text });
     expect(reply.quote).toEqual({ text: "room B", position: 24, is_manual: true });
     expect(() => server.userSends({ chat: GROUP, from: alice, text: "x", replyTo: original.message_id, quote: { text: "room C" } })).toThrow(/not in message/);
+    // A quote keeps the formatting entities inside it (cut to it, relative to it) and drops the others.
+    const styled = server.userSends({
+      chat: GROUP,
+      from: bob,
+      text: "see https://x.org for the big plan",
+      entities: [{ type: "url", offset: 4, length: 13 }, { type: "bold", offset: 22, length: 12 }],
+    });
+    const quoting = server.userSends({ chat: GROUP, from: alice, text: "why?", replyTo: styled.message_id, quote: { text: "x.org for the big" } });
+    expect(quoting.quote).toEqual({ text: "x.org for the big", position: 12, is_manual: true, entities: [{ type: "bold", offset: 10, length: 7 }] });
 
     // The bot's quote must be found too.
     const quoted = await api.sendMessage(GROUP, "Room B it is", { reply_parameters: { message_id: original.message_id, quote: "at 10" } });
@@ -78,13 +87,19 @@ describe("albums, pastes and edits", () => {
     expect(server.pendingUpdates()).toHaveLength(3);
   });
 
-  it("splits a long paste the way clients do: under 4096 code units each, at paragraph breaks, never inside a surrogate pair", () => {
-    const paragraph = "word ".repeat(300).trim();
-    const text = [paragraph, paragraph, paragraph, paragraph].join("\n\n");
+  it("splits a long paste the way clients do: under 4096 code units each, at a break near the end, never inside a surrogate pair", () => {
+    const paragraph = "word ".repeat(150).trim();
+    const text = Array.from({ length: 12 }, () => paragraph).join("\n\n");
     const parts = server.userPastes({ chat: alice.id, from: alice, text });
-    expect(parts.length).toBeGreaterThan(1);
+    expect(parts).toHaveLength(3);
+    // Every part but the last is cut near the limit, at a paragraph break when there is one near it.
     expect(parts.every((m) => m.text!.length <= 4096)).toBe(true);
+    expect(parts.slice(0, -1).every((m) => m.text!.length >= 3596)).toBe(true);
     expect(parts.map((m) => m.text).join("\n\n")).toBe(text);
+    // No paragraph break near the limit: cut at a word break, still near it.
+    const words = splitLikeClient("word ".repeat(2000).trim());
+    expect(words[0]!.length).toBeGreaterThanOrEqual(3596);
+    expect(words.join(" ")).toBe("word ".repeat(2000).trim());
     const emoji = splitLikeClient("😀".repeat(3000));
     expect(emoji.every((p) => p.length <= 4096 && !/[\ud800-\udbff]$/.test(p))).toBe(true);
     expect(emoji.join("")).toBe("😀".repeat(3000));

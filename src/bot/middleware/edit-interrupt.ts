@@ -2,6 +2,7 @@ import type { MiddlewareFn } from "grammy";
 import type { BotContext } from "../context.js";
 import { editedQuestion } from "../addressing.js";
 import { AnswerSupersededError } from "../answers-in-flight.js";
+import { withReplyContext } from "../reply-context.js";
 
 /**
  * An edited question whose answer is still being written: that answer is aborted here, before the chat's queue.
@@ -21,7 +22,8 @@ export const editInterrupt: MiddlewareFn<BotContext> = (ctx, next) => {
     const key = { chatId: ctx.chat.id, questionMessageId: edited.message_id };
     const inFlight = ctx.deps.answers.find(key);
     if (inFlight && inFlight.askerId === ctx.from?.id) {
-      const question = editedQuestion(ctx);
+      const asked = editedQuestion(ctx);
+      const question = asked === undefined ? undefined : withReplyContext(ctx, asked);
       if (question !== undefined && question !== inFlight.question && ctx.deps.answers.abort(key, new AnswerSupersededError())) {
         ctx.editAbortedAnswer = true;
         ctx.log.info({ questionMessageId: edited.message_id }, "question edited while answering: answer aborted");

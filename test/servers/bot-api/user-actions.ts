@@ -26,6 +26,8 @@ export interface World {
 
 /** Longest message a Telegram client sends; longer pastes become several messages. */
 const CLIENT_MESSAGE_LIMIT = 4096;
+/** How far back from the limit a client looks for a break to cut a long text at. */
+const CUT_SEARCH = 500;
 
 /** Whether the bot gets updates from the chat: a member of the group, not blocked in a private chat. */
 export function botReceives(chats: Chats, state: ChatState): boolean {
@@ -61,7 +63,24 @@ function quoteOf(replied: StoredMessage, quote: NonNullable<UserSendsOptions["qu
     throw new Error(`userSends: quote ${JSON.stringify(quote.text)} is not in message ${replied.message_id}`);
   }
   if (utf16Length(quote.text) > 1024) throw new Error("userSends: a quote is at most 1024 characters");
-  return stripUndefined({ text: quote.text, entities: quote.entities, position, is_manual: quote.is_manual ?? true });
+  const entities = quote.entities ?? quotedEntities(replied.text !== undefined ? replied.entities : replied.caption_entities, position, quote.text.length);
+  if (entities?.some((e) => !QUOTE_ENTITY_TYPES.has(e.type))) throw new Error("userSends: a quote keeps only bold, italic, underline, strikethrough, spoiler and custom_emoji entities");
+  return stripUndefined({ text: quote.text, entities: entities?.length ? entities : undefined, position, is_manual: quote.is_manual ?? true });
+}
+
+/** The only entities a TextQuote keeps (Bot API: "Only bold, italic, underline, strikethrough, spoiler, and custom_emoji entities are kept in quotes"). */
+const QUOTE_ENTITY_TYPES = new Set(["bold", "italic", "underline", "strikethrough", "spoiler", "custom_emoji"]);
+
+/** The replied message's entities inside the quote, cut to it and made relative to it, of the kinds a quote keeps. */
+function quotedEntities(entities: StoredMessage["entities"], position: number, length: number): StoredMessage["entities"] {
+  const out: NonNullable<StoredMessage["entities"]> = [];
+  for (const e of entities ?? []) {
+    if (!QUOTE_ENTITY_TYPES.has(e.type)) continue;
+    const start = Math.max(e.offset, position);
+    const end = Math.min(e.offset + e.length, position + length);
+    if (end > start) out.push({ ...e, offset: start - position, length: end - start });
+  }
+  return out;
 }
 
 /**
@@ -167,7 +186,11 @@ export function userSendsAlbum(
   return items.map((item, i) => userSends(world, { ...common, ...item, mediaGroupId, ...(i === 0 ? { caption, caption_entities } : {}) }));
 }
 
-/** Where a Telegram client cuts a long text: before 4096 UTF-16 code units, at a paragraph, line or word break. */
+/**
+ * Where a Telegram client cuts a long text: before 4096 UTF-16 code units, at a paragraph, line or word break near
+ * the end (the last CUT_SEARCH code units), else at the limit; so every part but the last is at least
+ * 4096 - CUT_SEARCH long, which is what a bot can tell a cut part by.
+ */
 export function splitLikeClient(text: string, limit = CLIENT_MESSAGE_LIMIT): string[] {
   const parts: string[] = [];
   let rest = text;
@@ -176,7 +199,7 @@ export function splitLikeClient(text: string, limit = CLIENT_MESSAGE_LIMIT): str
     const window = rest.slice(0, limit);
     for (const sep of ["\n\n", "\n", " "]) {
       const at = window.lastIndexOf(sep);
-      if (at > limit / 2) {
+      if (at >= limit - CUT_SEARCH) {
         cut = at;
         break;
       }
