@@ -11,6 +11,7 @@ import { accessGate } from "./middleware/access-gate.js";
 import { chatSettingsOncePerUpdate } from "./middleware/chat-settings.js";
 import { contextSetup } from "./middleware/context-setup.js";
 import { editInterrupt } from "./middleware/edit-interrupt.js";
+import { stopInterrupt } from "./middleware/stop-interrupt.js";
 import { updateAccounting, type UpdateHooks } from "./middleware/update-accounting.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
@@ -35,6 +36,8 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions):
   bot.use(chatSettingsOncePerUpdate(deps.settings));
   // Before the chat's queue: an edited question must not wait behind the answer it replaces (edit-interrupt.ts).
   bot.use(editInterrupt);
+  // Before the chat's queue too: a stop must not wait behind the answer it stops (stop-interrupt.ts).
+  bot.use(stopInterrupt(deps.i18n));
   bot.use(sequentialize(chatKeyOf));
   bot.use(deps.i18n);
 
