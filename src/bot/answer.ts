@@ -152,7 +152,9 @@ async function answerOnce(ctx: BotContext, q: Question, tracked: AnswerInFlight 
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
     const seesImages = q.seesPictures === true && past.some((turn) => (turn.images?.length ?? 0) > 0);
-    const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
+    // A regenerated question about a picture goes to the vision model like the first time.
+    const regeneratesPicture = (q.regenerates?.images?.length ?? 0) > 0;
+    const callModel = q.model ?? chosen ?? (seesImages || regeneratesPicture ? config.openai.visionModel : model);
     const pastTokens = past.reduce((n, turn) => n + turn.tokens, 0);
 
     // Context that goes with the question (see QuestionContextSource), in what the context window has left.

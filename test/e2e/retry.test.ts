@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeChat, FakeUser } from "../servers/bot-api.js";
 import { newGroup, newPrivateChat, say, startHarness, type Harness } from "../helpers/harness.js";
+import { makePng } from "../fixtures/images.js";
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ env: { OPENAI_MODEL: "gpt-4o-mini", OPENAI_VISION_MODEL: "gpt-4o" } });
 });
 afterAll(() => h.close());
 
@@ -87,6 +88,28 @@ describe("regenerate in a private chat", () => {
     expect(lastRequest()).toEqual(["user: Pick a number"]);
     expect(await history(`history:${chat.id}`)).toEqual(["user: Pick a number", "assistant: Two."]);
     expect(h.telegram.botMessages(chat.id).at(-1)!.reply_markup).toEqual(regenerate(q));
+  });
+
+  it("a question about a photo is asked again with the photo, by the vision model", async () => {
+    const { user, chat } = newPrivateChat(h);
+    const png = makePng(64, 48, 7);
+    h.openai.enqueue({ text: "A small picture." }, { text: "Still a small picture." });
+    const target = h.app.handled + 1;
+    const { message_id: q } = h.telegram.userSends({ chat: chat.id, from: user, photoSizes: [{ bytes: png, width: 64, height: 48 }], caption: "what is this?" });
+    await h.app.whenHandled(target, 10_000);
+    const first = h.openai.chatRequests().at(-1)!;
+    const [a] = h.telegram.botMessages(chat.id);
+    expect(a!.reply_markup).toEqual(regenerate(q));
+    expect(await press(chat.id, user, a!.message_id, `regen:${q}`)).toBe(true);
+    const again = h.openai.chatRequests().at(-1)!;
+    expect(again.model).toBe("gpt-4o");
+    // The same question, picture included.
+    expect(again.messages.at(-1)).toEqual(first.messages.at(-1));
+    expect(JSON.stringify(again.messages.at(-1))).toContain("image_url");
+    expect(h.telegram.botMessages(chat.id).at(-1)!.text).toBe("Still a small picture.");
+    const turns = await h.app.deps.history.load(`history:${chat.id}`);
+    expect(turns).toHaveLength(2);
+    expect(turns[0]!.images).toHaveLength(1);
   });
 
   it("in Chinese, the button and the replies are Chinese", async () => {
