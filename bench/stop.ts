@@ -10,6 +10,7 @@
  * The bot runs as its own process (dist/main.js, built by bench/run.ts) with a simulated round trip on every Bot API
  * answer (BENCH_RTT_MS, default 20 ms). Each round is a new user and chat; the warm-up round is not counted. Bot API
  * arrival times have a resolution of 1 ms (Date.now()), so the second figure may read a fraction of a ms below 0.
+ * Figures are wall-clock: on a machine busy with other work the p95 grows with the load, not with the bot.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,8 +23,11 @@ const ROOT = resolve(import.meta.dirname, "..");
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
 const ROUNDS = Number(process.env.BENCH_STOP_ROUNDS ?? 15);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A call's arrival (Date.now()) on the performance.now() clock the OpenAI server's records use. */
-const perfOf = (epochMs: number) => epochMs - performance.timeOrigin;
+/**
+ * A call's arrival (Date.now()) on the performance.now() clock the OpenAI server's records use. The wall clock drifts
+ * from the monotonic one over a process's life (NTP), so the offset between them is taken now, not at start-up.
+ */
+const perfOf = (epochMs: number) => epochMs - (Date.now() - performance.now());
 
 function stats(values: number[]): { best: number; median: number; p95: number } {
   const s = [...values].sort((a, b) => a - b);
