@@ -18,6 +18,7 @@ help = **What I can do**
     • /weather city: the current weather there, from Open-Meteo (or just ask me about the weather).
     • /tokens text (or as a reply to a message or photo): tokens, characters and estimated cost; -v shows each token.
     • /usage: tokens and estimated cost so far, for you and for this chat.
+    • /stop: stop the answer being written (or press its stop button); /retry (or the Regenerate button): answer the last question again.
     • /reset: forget this chat's history and start over (a group's shared history: admins only).
     • /system: show this chat's system prompt (admins set it: /system text, or /system reset).
     • /persona: pick a persona (translator, code reviewer, teacher…) from a keyboard (a group's: admins; with one history per member, each member their own).

@@ -96,8 +96,10 @@ export class ChatEngine {
       if (statuses.length > 0) yield { type: "status", text: statuses.join("\n") };
       const signal = req.signal ?? new AbortController().signal;
       // Several calls in one answer run in parallel (e.g. the weather in three cities).
-      const results = await Promise.all(
-        toolCalls.map((c) => runToolCall(tools, c, { signal, language: req.language, log: this.opts.log })),
+      // A stop abandons the round at once: a tool that does not heed its signal is not waited for.
+      const results = await untilAborted(
+        Promise.all(toolCalls.map((c) => runToolCall(tools, c, { signal, language: req.language, log: this.opts.log }))),
+        signal,
       );
       if (req.signal?.aborted) throw toModelError(req.signal.reason, { aborted: true });
       toolCalls.forEach((c, i) => messages.push({ role: "tool", tool_call_id: c.id, content: results[i]!.content }));
@@ -223,6 +225,16 @@ function refusedField(err: unknown): keyof Compat | undefined {
   if (/stream_options|include_usage/.test(text)) return "streamUsage";
   if (/\btools?\b|tool_choice|function/i.test(text) && /not support|unsupported|unrecognized|unknown|extra/i.test(text)) return "tools";
   return undefined;
+}
+
+/** `work`, or the signal's reason as a ModelError as soon as it aborts (the work goes on unobserved). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(toModelError(signal.reason, { aborted: true }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(toModelError(signal.reason, { aborted: true }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function statusFor(tools: Tool[], call: { name: string; arguments: string }, translate?: Translate): string | undefined {

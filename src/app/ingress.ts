@@ -5,6 +5,8 @@ export const ALLOWED_UPDATES = [
   "message",
   "edited_message",
   "callback_query",
+  // The stop button of a draft (Bot API 10.3): must be asked for explicitly.
+  "stopped_message_generation",
   "my_chat_member",
   // Inline mode (`@bot question` in any chat) and guest mode (the bot summoned into a chat it is not in).
   "inline_query",

@@ -3,20 +3,22 @@
  * tool-backed commands all come through here, so they share limits, notes and memory.
  */
 import { anySignal } from "any-signal";
+import type { InlineKeyboardMarkup } from "grammy/types";
 import type { ChatCompletionMessageParam, ChatCompletionContentPart } from "openai/resources/chat/completions";
 import type { BotContext } from "./context.js";
 import { admitFurtherCall, admitModelCall, refusalText } from "./admission.js";
 import { modelErrorNoteKey } from "./model-error-notes.js";
 import { fetchPicture, PictureAllowance, pictureFailureText, pictureRef, type NewPicture } from "./pictures.js";
 import { personaOf } from "./persona.js";
-import { replyMarkdown } from "./reply.js";
+import { paced, replyMarkdown } from "./reply.js";
 import { recordUsage, type ModelUsage } from "./record-usage.js";
-import { senderOf } from "./sender.js";
+import { senderIdOf, senderOf } from "./sender.js";
 import { answerTargetOf, historyKeyOf } from "./target.js";
-import { AnswerSupersededError } from "./answers-in-flight.js";
+import { AnswerStoppedError, AnswerSupersededError, type AnswerInFlight } from "./answers-in-flight.js";
+import { regenerateButton, stopButton } from "./answer-buttons.js";
 import { ModelError } from "../ai/errors.js";
 import { contextWindowForModel } from "../ai/models.js";
-import { messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
+import { countTokens, messageTokens, REPLY_PRIMING_TOKENS } from "../ai/tokens.js";
 import { countTurnTokens } from "../ai/turn-tokens.js";
 import type { Tool } from "../ai/tools/tool.js";
 import { LimitRefusalError, type CallPermit } from "../services/limits.js";
@@ -48,7 +50,16 @@ export interface Question {
    * and whose answer shows in `messageIds` (edited in place), in the chat and in history.
    */
   replaces?: { questionMessageId: number; messageIds: readonly number[] };
+  /**
+   * Regenerate (/retry, the Regenerate button): the history's last question, asked again as it was stored. The new
+   * answer streams as a new message replying to it and replaces that exchange in history; the model never sees the
+   * old answer.
+   */
+  regenerates?: HistoryTurn;
 }
+
+/** How the model reads an answer the user stopped part way (stored with the turn, counted in its tokens). */
+export const STOPPED_MARK = "\n\n[The user stopped this answer here.]";
 
 // ---------------------------------------------------------------------------------------------------------------
 // The extension point for context that goes with a question (bot/question-context.ts builds it: documents whole,
@@ -83,14 +94,28 @@ export interface AnswerResult extends StreamOutcome {
   limited?: boolean;
 }
 
-export async function answerQuestion(ctx: BotContext, q: Question): Promise<AnswerResult> {
+/**
+ * Answers a question. An answer in a chat to a question message (or regenerating one) is registered in
+ * `deps.answers` while it runs, by chat and question: an edit of the question, a stop (the draft's stop button, the
+ * Stop button, /stop) abort it through the registry's signal from outside the chat's queue.
+ */
+export function answerQuestion(ctx: BotContext, q: Question): Promise<AnswerResult> {
+  const questionMessageId = q.regenerates?.messageId ?? (ctx.message ?? ctx.editedMessage)?.message_id;
+  if (q.signal || ctx.inlineMessage || !ctx.chat || questionMessageId === undefined) return answerOnce(ctx, q, undefined);
+  const info = { chatId: ctx.chat.id, questionMessageId, askerId: ctx.from?.id, question: q.text };
+  return ctx.deps.answers.run(info, (signal, self) => answerOnce(ctx, { ...q, signal }, self));
+}
+
+async function answerOnce(ctx: BotContext, q: Question, tracked: AnswerInFlight | undefined): Promise<AnswerResult> {
   const { deps } = ctx;
   const { config, encoding } = deps;
   const settings = await ctx.chatSettings();
   // A model the operator no longer allows (ALLOWED_MODELS changed since /settings) falls back to the configured one.
   const chosen = chosenModel(config, settings);
   const model = q.model ?? chosen ?? config.openai.model;
-  const target = answerTargetOf(ctx);
+  const baseTarget = answerTargetOf(ctx);
+  // A regenerated answer replies to the question it answers again, not to the button's message or /retry.
+  const target = q.regenerates && !isInlineTarget(baseTarget) ? { ...baseTarget, replyToMessageId: q.regenerates.messageId } : baseTarget;
   // Inline and guest answers go into a message outside any conversation with the bot: no history is read or kept.
   const inline = isInlineTarget(target);
   const key = inline ? undefined : historyKeyOf(ctx, settings);
@@ -98,13 +123,14 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
   // The one signal of this answer: its own cancellation or the bot's shutdown, whichever comes first.
   const signal = anySignal([deps.shutdown, q.signal]);
   // The question's message, remembered with the turn so an edit of it can find and replace this exchange.
-  const questionMessageId = (ctx.message ?? ctx.editedMessage)?.message_id;
+  const questionMessageId = q.regenerates?.messageId ?? (ctx.message ?? ctx.editedMessage)?.message_id;
   // The admitted model call's hold on the budgets (one at a time: tool rounds run one after another).
   let permit: CallPermit | undefined;
   // Usage is written as each model call ends, off the stream's path (the final text must not wait for the store).
   let usageWritten = Promise.resolve();
 
   const newPictures = [...(q.picture ? [q.picture] : []), ...(q.pictures ?? [])];
+  const senderId = senderIdOf(ctx);
   try {
     const turn = {
       role: "user" as const,
@@ -112,11 +138,12 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       at: Date.now(),
       ...(group && ctx.from ? { name: ctx.from.first_name } : {}),
       ...(questionMessageId !== undefined ? { messageId: questionMessageId } : {}),
+      ...(senderId !== undefined && !inline ? { senderId } : {}),
       // A picture's tokens come from Telegram's sizes (at their most for a document not read yet), not its bytes.
       ...(newPictures.length > 0 ? { images: newPictures.map((p) => pictureRef(p)) } : {}),
     };
     // Counted once, here, with its images and the sender's name; stored with the turn and never counted again.
-    let userTurn: HistoryTurn = { ...turn, tokens: countTurnTokens(turn, encoding) };
+    let userTurn: HistoryTurn = q.regenerates ? { ...q.regenerates, at: Date.now() } : { ...turn, tokens: countTurnTokens(turn, encoding) };
     // The persona in force (/persona, /system): the member's, the chat's, or the default, in the user's language.
     const system = (await personaOf(ctx, settings)).prompt;
     const systemTokens = messageTokens(system, encoding);
@@ -126,12 +153,15 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     const stored = key === undefined ? [] : await deps.history.load(key);
     // A comment that forwards followed (bot/message-joiner.ts) was answered alone first: the joined question replaces it.
     const replaces = q.replaces ?? supersededExchange(ctx, stored);
-    const before = replaces ? HistoryStore.withoutLastExchange(stored, replaces.questionMessageId) : stored;
+    const replacedQuestion = replaces?.questionMessageId ?? q.regenerates?.messageId;
+    const before = replacedQuestion !== undefined ? HistoryStore.withoutLastExchange(stored, replacedQuestion) : stored;
     const past = HistoryStore.fitToBudget(before, Math.max(0, room));
     // Earlier pictures go along when the question can resolve them, and then only the vision model can read the
     // request (OPENAI_MODEL may be text-only when OPENAI_VISION_MODEL is set). An explicit or per-chat model wins.
     const seesImages = q.seesPictures === true && past.some((turn) => (turn.images?.length ?? 0) > 0);
-    const callModel = q.model ?? chosen ?? (seesImages ? config.openai.visionModel : model);
+    // A regenerated question about a picture goes to the vision model like the first time.
+    const regeneratesPicture = (q.regenerates?.images?.length ?? 0) > 0;
+    const callModel = q.model ?? chosen ?? (seesImages || regeneratesPicture ? config.openai.visionModel : model);
     const pastTokens = past.reduce((n, turn) => n + turn.tokens, 0);
 
     // Context that goes with the question (see QuestionContextSource), in what the context window has left.
@@ -166,6 +196,11 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       }
       userTurn = { ...userTurn, images, tokens: countTurnTokens({ ...userTurn, images }, encoding) };
     }
+    // A regenerated question brings its pictures again (those that can still be fetched; the text goes anyway).
+    for (const image of q.regenerates?.images ?? []) {
+      const fetched = await fetchPicture(ctx, image, allowance, signal);
+      if ("part" in fetched) newParts.push(fetched.part);
+    }
     const pastParts = seesImages ? await historyPictures(ctx, past, allowance, signal) : new Map<HistoryTurn, ChatCompletionContentPart[]>();
 
     const messages: ChatCompletionMessageParam[] = [{ role: "system", content: system }];
@@ -174,6 +209,9 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     messages.push(toMessage(userTurn, newParts));
 
     const usage: ModelUsage[] = [];
+    // The model call in progress, for an answer stopped part way (no usage reported): its prompt as estimated and the
+    // text it wrote so far, counted here with the model's tokenizer so the budgets and /usage get what was used.
+    const current = { started: false, promptTokens: estimate.promptTokens, text: "" };
     /** The permit of the call that just ended, no longer this answer's to release. */
     const endedCall = () => {
       const ended = permit;
@@ -201,10 +239,15 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
           const last = usage.at(-1);
           const prompt = Math.max(estimate.promptTokens, last ? last.promptTokens + last.completionTokens : 0);
           permit = await admitFurtherCall(ctx, { ...estimate, promptTokens: prompt });
+          Object.assign(current, { started: true, promptTokens: prompt, text: "" });
         },
       })) {
-        if (event.type === "text" || event.type === "status") yield event;
-        else if (event.type === "usage") {
+        current.started = true;
+        if (event.type === "text" || event.type === "status") {
+          if (event.type === "text") current.text += event.delta;
+          yield event;
+        } else if (event.type === "usage") {
+          current.started = false;
           const { type: _, ...used } = event;
           usage.push(used);
           // The call's real usage settles its hold: recorded first, then released, so budgets never miss it between.
@@ -226,10 +269,23 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
         cutNote: ctx.t("inline-answer-cut"),
         errorNote: (err) => (err instanceof LimitRefusalError ? refusalText(ctx, err.refusal) : ctx.t(modelErrorNoteKey(err))),
         // Superseded by an edit of the question: its answer replaces this one, a "stopped" note would only flash.
-        abortNote: (reason) => (reason instanceof AnswerSupersededError ? undefined : ctx.t("error-aborted")),
+        abortNote: (reason) =>
+          reason instanceof AnswerSupersededError ? undefined : ctx.t(reason instanceof AnswerStoppedError ? "answer-stopped" : "error-aborted"),
         replace: replaces?.messageIds,
+        canStop: tracked !== undefined,
+        onDraft: (draftId) => tracked?.draftIds.add(draftId),
+        streamingMarkup: tracked ? stopButton(ctx, tracked.questionMessageId) : undefined,
+        finalMarkup: finalMarkup(ctx, tracked, key),
       },
     );
+    // Stopped (or cut by shutdown) in the middle of a model call: the server reported no usage, so what was used is
+    // counted here, and that settles the call's hold.
+    if (outcome.aborted && permit && current.started) {
+      const used: ModelUsage = { model: callModel, promptTokens: current.promptTokens, completionTokens: countTokens(current.text, encoding), cachedTokens: 0 };
+      usage.push(used);
+      const ended = endedCall();
+      usageWritten = usageWritten.then(() => recordUsage(ctx, [used])).then(() => ended?.release());
+    }
     await usageWritten;
     if (outcome.error instanceof LimitRefusalError) {
       ctx.log.info({ refusal: outcome.error.refusal, sender: senderOf(ctx) }, "model call refused by a limit");
@@ -239,11 +295,24 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
     // The question and whatever answer arrived are kept; a failed call with no answer leaves history untouched,
     // so asking again does not repeat the question.
     const answer = outcome.text.trim();
-    const exchange: HistoryTurn[] = answer
-      ? [{ ...userTurn, ...context?.turn }, { role: "assistant", content: answer, tokens: messageTokens(answer, encoding), at: Date.now(), messageIds: outcome.messageIds }]
-      : [];
+    // A stopped answer stays, marked: a follow-up ("go on", "why did you stop") sees how far it got.
+    const stopped = outcome.aborted && signal.reason instanceof AnswerStoppedError;
+    const answerTurn: HistoryTurn = {
+      role: "assistant",
+      content: answer,
+      tokens: messageTokens(stopped ? answer + STOPPED_MARK : answer, encoding),
+      at: Date.now(),
+      messageIds: outcome.messageIds,
+      ...(stopped ? { stopped: true } : {}),
+    };
+    const exchange: HistoryTurn[] = answer ? [{ ...userTurn, ...context?.turn }, answerTurn] : [];
     if (key === undefined) {
       // Inline and guest answers keep no history.
+    } else if (q.regenerates) {
+      // The new answer replaces the old exchange; nothing arrived means the old answer still stands.
+      if (exchange.length > 0 && !(await deps.history.replaceLast(key, q.regenerates.messageId!, ...exchange))) {
+        await deps.history.append(key, ...exchange);
+      }
     } else if (replaces && (answer || outcome.messageIds.length > 0)) {
       // History follows the chat: what replaced the old answer's messages replaces its exchange (a note alone
       // removes it: the question it answered is gone). Nothing shown means the old answer still stands.
@@ -251,6 +320,11 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
       if (!replaced && exchange.length > 0) await deps.history.append(key, ...exchange);
     } else if (exchange.length > 0) {
       await deps.history.append(key, ...exchange);
+    }
+    // The Regenerate button moves to the newest answer: the previous last answer loses it.
+    if (key !== undefined && tracked && answer && outcome.messageIds.length > 0 && !isInlineTarget(target)) {
+      const previous = HistoryStore.lastExchange(stored)?.answer?.messageIds?.at(-1);
+      if (previous !== undefined && !outcome.messageIds.includes(previous)) await removeKeyboard(ctx, target.chatId, previous);
     }
     return { ...outcome, usage };
   } finally {
@@ -262,14 +336,23 @@ export async function answerQuestion(ctx: BotContext, q: Question): Promise<Answ
 }
 
 /**
- * answerQuestion for the question in this update's message (or edited message), registered in `deps.answers` while
- * it runs: its signal is the registry's, so an edit of the question (or a stop button) can abort it.
+ * answerQuestion for the question in this update's message (or edited message): registered in `deps.answers` while
+ * it runs, so an edit of the question or a stop can abort it (answerQuestion registers every such answer).
  */
 export function answerTracked(ctx: BotContext, q: Omit<Question, "signal">): Promise<AnswerResult> {
-  const msg = ctx.message ?? ctx.editedMessage;
-  if (!msg) return answerQuestion(ctx, q);
-  const info = { chatId: msg.chat.id, questionMessageId: msg.message_id, askerId: ctx.from?.id, question: q.text };
-  return ctx.deps.answers.run(info, (signal) => answerQuestion(ctx, { ...q, signal }));
+  return answerQuestion(ctx, q);
+}
+
+/** The Regenerate button under a tracked answer that goes into history (pressable by its asker only). */
+function finalMarkup(ctx: BotContext, tracked: AnswerInFlight | undefined, key: string | undefined): InlineKeyboardMarkup | undefined {
+  return tracked && key !== undefined ? regenerateButton(ctx, tracked.questionMessageId) : undefined;
+}
+
+/** Takes the keyboard off one of the bot's messages; one that has none (or is gone) is left as it is. */
+async function removeKeyboard(ctx: BotContext, chatId: number, messageId: number): Promise<void> {
+  await paced(ctx, () => ctx.api.editMessageReplyMarkup(chatId, messageId)).catch((err: unknown) =>
+    ctx.log.debug({ err, messageId }, "keyboard of the previous answer not removed"),
+  );
 }
 
 /** The exchange a joined question takes over: its comment's, when that is the last one answered (else none). */
@@ -286,7 +369,7 @@ function withName(turn: HistoryTurn): string {
 }
 
 function toMessage(turn: HistoryTurn, parts: ChatCompletionContentPart[] = []): ChatCompletionMessageParam {
-  if (turn.role === "assistant") return { role: "assistant", content: turn.content };
+  if (turn.role === "assistant") return { role: "assistant", content: turn.stopped ? turn.content + STOPPED_MARK : turn.content };
   if (parts.length > 0) return { role: "user", content: [{ type: "text", text: withName(turn) }, ...parts] };
   return { role: "user", content: withName(turn) };
 }

@@ -12,6 +12,7 @@ import { chatSettingsOncePerUpdate } from "./middleware/chat-settings.js";
 import { contextSetup } from "./middleware/context-setup.js";
 import { editInterrupt } from "./middleware/edit-interrupt.js";
 import { messageJoining, supersededSkip } from "./middleware/message-joining.js";
+import { stopInterrupt } from "./middleware/stop-interrupt.js";
 import { updateAccounting, type UpdateHooks } from "./middleware/update-accounting.js";
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
@@ -34,6 +35,9 @@ export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions):
   bot.use(updateAccounting(opts));
   bot.use(contextSetup(deps, fastApi));
   bot.use(chatSettingsOncePerUpdate(deps.settings));
+  // Before the chat's queue: a stop must not wait behind the answer it stops (stop-interrupt.ts). A /stop is never
+  // part of a joined question, so it comes before the joining too.
+  bot.use(stopInterrupt(deps.i18n));
   // Before the chat's queue (waiting for the rest of a paste, album or forwards holds no chat's line), and right
   // before it: nothing that awaits may come between, so a joined group enters the queue before later messages.
   bot.use(messageJoining);

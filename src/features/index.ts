@@ -25,9 +25,11 @@ import { voiceFeature } from "./voice.js";
 import { sayFeature } from "./say.js";
 import { inlineFeature } from "./inline.js";
 import { guestFeature } from "./guest.js";
+import { retryFeature } from "./retry.js";
 
 export const features: Composer<BotContext>[] = [
   startFeature,
+  retryFeature,
   resetFeature,
   systemFeature,
   settingsFeature,
@@ -58,6 +60,6 @@ export const features: Composer<BotContext>[] = [
  * show in private chats (the user is their own admin) and to group admins.
  */
 export const commandMenu: CommandMenu = {
-  everyone: ["start", "help", "ask", "image", "say", "transcribe", "weather", "tokens", "usage", "persona", "knowledge", "reset"],
+  everyone: ["start", "help", "ask", "image", "say", "transcribe", "weather", "tokens", "usage", "persona", "knowledge", "stop", "retry", "reset"],
   admins: ["system", "settings", "learn", "forget"],
 };

@@ -44,6 +44,10 @@ export interface HistoryTurn {
   messageId?: number;
   /** Assistant turns: the Telegram messages that show the answer, in order. Absent in older histories. */
   messageIds?: number[];
+  /** User turns: who asked (a user, or the chat an anonymous admin writes as): only they may regenerate the answer. */
+  senderId?: number;
+  /** Assistant turns: the answer was stopped by the user part way (the model sees it marked so). */
+  stopped?: boolean;
 }
 
 /** The newest question in a history and the answer that followed it, if any. */
@@ -124,7 +128,9 @@ function isHistoryTurn(value: unknown): value is HistoryTurn {
     (turn.name === undefined || typeof turn.name === "string") &&
     (turn.documents === undefined || (Array.isArray(turn.documents) && turn.documents.every(isDocumentRef))) &&
     (turn.messageId === undefined || isMessageId(turn.messageId)) &&
-    (turn.messageIds === undefined || (Array.isArray(turn.messageIds) && turn.messageIds.every(isMessageId)))
+    (turn.messageIds === undefined || (Array.isArray(turn.messageIds) && turn.messageIds.every(isMessageId))) &&
+    (turn.senderId === undefined || Number.isSafeInteger(turn.senderId)) &&
+    (turn.stopped === undefined || typeof turn.stopped === "boolean")
   );
 }
 

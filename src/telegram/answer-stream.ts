@@ -12,7 +12,7 @@
  * 4096 is cut at a reader's break to fit, with the `cutNote` (in the user's language) saying so.
  */
 import { GrammyError, HttpError, type Api } from "grammy";
-import type { Message } from "grammy/types";
+import type { InlineKeyboardMarkup, Message } from "grammy/types";
 import type { Logger } from "../util/logger.js";
 import type { FormattedText } from "./formatted-text.js";
 import { joinFormatted, MESSAGE_LIMIT } from "./formatted-text.js";
@@ -55,6 +55,14 @@ export interface StreamOptions {
   header?: FormattedText;
   /** Inline messages: the note under an answer cut to fit one message. */
   cutNote?: string;
+  /** Drafts carry Telegram's stop button (`can_stop`); a press arrives as `stopped_message_generation`. */
+  canStop?: boolean;
+  /** Told each draft id before its first draft goes out, so a stop naming it finds this answer. */
+  onDraft?: (draftId: number) => void;
+  /** Under every message while the answer streams by edits (a Stop button); gone from the final text. */
+  streamingMarkup?: InlineKeyboardMarkup;
+  /** Under the last message of the final text (a Regenerate button). */
+  finalMarkup?: InlineKeyboardMarkup;
 }
 
 export interface StreamOutcome {
@@ -70,6 +78,8 @@ export interface StreamOutcome {
 interface SentPart {
   messageId: number;
   shown: FormattedText;
+  /** The keyboard the message shows (canonical JSON), if any. */
+  markup?: string;
 }
 
 /** What a replaced message "shows" before the new answer reaches it: never equal to a rendered part. */
@@ -279,9 +289,17 @@ class AnswerStream {
         return unchanged && !refresh ? undefined : { kind: "draft", index: i };
       }
       if (!sent) return { kind: "send", index: i };
-      if (!sameText(sent.shown, part)) return { kind: "edit", index: i };
+      if (!sameText(sent.shown, part) || sent.markup !== markupKey(this.markupFor(i, last, partial))) return { kind: "edit", index: i };
     }
     return undefined;
+  }
+
+  /** The keyboard part `index` of `last + 1` should show: Stop while streaming, Regenerate under the final text. */
+  private markupFor(index: number, last: number, partial: boolean): InlineKeyboardMarkup | undefined {
+    if (this.inlineMessageId !== undefined) return undefined;
+    // Drafts have Telegram's own stop button; messages sent beside a draft are finished parts.
+    if (partial) return this.mode === "edit" ? this.opts.streamingMarkup : undefined;
+    return index === last ? this.opts.finalMarkup : undefined;
   }
 
   /** Runs one operation. Returns false when it did not take effect (skipped or failed in a way already handled). */
@@ -301,13 +319,16 @@ class AnswerStream {
       }
       const chat = this.chat!;
       const chatId = chat.chatId;
+      const markup = this.markupFor(op.index, parts.length - 1, !final);
       if (op.kind === "draft") {
         this.draftAbort = new AbortController();
+        const draftId = this.draftBase + op.index;
+        if (this.draftIndex !== op.index) this.opts.onDraft?.(draftId);
         await api.sendMessageDraft(
           chatId,
-          this.draftBase + op.index,
+          draftId,
           part.text,
-          { entities: part.entities, ...topicOptions(chat) },
+          { entities: part.entities, ...topicOptions(chat), ...(this.opts.canStop ? { can_stop: true } : {}) },
           this.draftAbort.signal as Parameters<Api["sendMessageDraft"]>[4],
         );
         this.draftIndex = op.index;
@@ -318,15 +339,19 @@ class AnswerStream {
           entities: part.entities,
           link_preview_options: { is_disabled: true },
           ...(first ? firstMessageOptions(chat) : topicOptions(chat)),
+          ...(markup ? { reply_markup: markup } : {}),
         });
-        this.sent[op.index] = { messageId: message.message_id, shown: part };
+        this.sent[op.index] = { messageId: message.message_id, shown: part, markup: markupKey(markup) };
       } else {
         const sent = this.sent[op.index]!;
+        // Without reply_markup the edit also takes the message's keyboard away (the Stop button once final).
         await api.editMessageText(chatId, sent.messageId, part.text, {
           entities: part.entities,
           link_preview_options: { is_disabled: true },
+          ...(markup ? { reply_markup: markup } : {}),
         });
         sent.shown = part;
+        sent.markup = markupKey(markup);
       }
       this.visible = true;
       return true;
@@ -370,7 +395,10 @@ class AnswerStream {
         return false;
       }
       if (/message is not modified/i.test(description)) {
-        if (op.kind === "edit") this.sent[op.index]!.shown = part;
+        if (op.kind === "edit") {
+          this.sent[op.index]!.shown = part;
+          this.sent[op.index]!.markup = markupKey(this.markupFor(op.index, parts.length - 1, !final));
+        }
         return true;
       }
       if (this.inlineMessageId !== undefined && /message to edit not found|message can't be edited|MESSAGE_ID_INVALID/i.test(description)) {
@@ -457,6 +485,11 @@ class AnswerStream {
 }
 
 type Op = { kind: "send" | "edit" | "draft"; index: number };
+
+/** A keyboard by content, to compare what a message shows with what it should. */
+function markupKey(markup: InlineKeyboardMarkup | undefined): string | undefined {
+  return markup && markup.inline_keyboard.length > 0 ? JSON.stringify(markup.inline_keyboard) : undefined;
+}
 
 function sameText(a: FormattedText, b: FormattedText): boolean {
   if (a.text !== b.text || a.entities.length !== b.entities.length) return false;

@@ -19,6 +19,9 @@ describe("drafts and the stop button", () => {
     expect(server.visibleDraft(alice.id)).toMatchObject({ draft_id: 3, text: "", can_stop: true });
     const bad = await failure(api.raw.sendMessageDraft({ chat_id: alice.id, draft_id: 3, text: "x", can_stop: "maybe" } as never));
     expect(bad.description).toBe('Bad Request: field "can_stop" must be of type Boolean');
+    // Boolean only: a number is refused too (Telegram's own flags are booleans; 1 is a bot's bug).
+    const number = await failure(api.raw.sendMessageDraft({ chat_id: alice.id, draft_id: 3, text: "x", can_stop: 1 } as never));
+    expect(number.description).toBe('Bad Request: field "can_stop" must be of type Boolean');
     await api.sendMessage(alice.id, "final answer");
     expect(server.visibleDraft(alice.id)).toBeUndefined();
   });
@@ -34,6 +37,15 @@ describe("drafts and the stop button", () => {
     await api.sendMessageDraft(alice.id, 7, "Once upon a time", { can_stop: true });
     expect(server.drafts(alice.id)[0]!.history.at(-1)).toMatchObject({ afterStop: true });
     expect(server.visibleDraft(alice.id)).toBeUndefined();
+  });
+
+  it("lets a test stop only a draft that exists, and only once it is stopped no second update comes", async () => {
+    expect(() => server.userStopsDraft({ chat: alice.id, draftId: 99 })).toThrow(/no draft 99/);
+    expect(() => server.userStopsDraft({ chat: alice.id })).toThrow(/no visible draft/);
+    await api.sendMessageDraft(alice.id, 5, "going", { can_stop: true });
+    expect(server.userStopsDraft({ chat: alice.id, draftId: 5 })).toBe(true);
+    expect(server.userStopsDraft({ chat: alice.id, draftId: 5 })).toBe(false);
+    expect(server.pendingUpdates().filter((u) => u.stopped_message_generation)).toHaveLength(1);
   });
 
   it("keeps a stopped draft with keep_on_stop, and ignores a stop on a draft without the button", async () => {

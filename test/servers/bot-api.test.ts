@@ -397,6 +397,8 @@ describe("observing and fault injection", () => {
 
     const sent = await api.sendMessage(GROUP, "Stop?", { reply_markup: { inline_keyboard: [[{ text: "Stop", callback_data: "stop" }]] } });
     const queryId = server.userPresses({ chat: GROUP, from: alice.id, messageId: sent.message_id, data: "stop" });
+    const tooLong = await failure(api.answerCallbackQuery(queryId, { text: "x".repeat(201) }));
+    expect(tooLong.description).toBe("Bad Request: MESSAGE_TOO_LONG");
     expect(await api.answerCallbackQuery(queryId)).toBe(true);
     const twice = await failure(api.answerCallbackQuery(queryId));
     expect(twice.description).toMatch(/query ID is invalid/);

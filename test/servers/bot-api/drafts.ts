@@ -82,8 +82,8 @@ export class Drafts {
         if (utf16Length(text) > MAX_TEXT) throw badRequest("message is too long");
         const entities = entitiesFrom(p, "entities", text);
         const thread = botThread(this.chats, this.botUser, state, p.int("message_thread_id"), undefined);
-        const canStop = p.bool("can_stop");
-        const keepOnStop = p.bool("keep_on_stop");
+        const canStop = p.strictBool("can_stop");
+        const keepOnStop = p.strictBool("keep_on_stop");
         this.flood.gate(state.chat, "draft");
         const existing = state.drafts.get(draftId);
         const update: DraftUpdate = stripUndefined({

@@ -77,6 +77,19 @@ export class Params {
     return b;
   }
 
+  /**
+   * A flag that must be a Boolean: JSON true/false, or "true"/"false" from a form. Numbers and anything else are
+   * refused (e.g. `can_stop`: a bot that sends 1 for it has a bug worth seeing).
+   */
+  strictBool(name: string): boolean | undefined {
+    const v = this.raw[name];
+    if (v === undefined || v === null) return undefined;
+    const b = v === true || v === "true" ? true : v === false || v === "false" ? false : undefined;
+    if (b === undefined) throw badRequest(`field "${name}" must be of type Boolean`);
+    this.decoded[name] = b;
+    return b;
+  }
+
   /** An object/array parameter; forms (and sometimes JSON) carry it JSON-serialized in a string. */
   json(name: string, parseError: string): unknown {
     const v = this.raw[name];

@@ -182,7 +182,9 @@ export class UpdateQueue {
       answerCallbackQuery: (p) => {
         const id = p.str("callback_query_id");
         if (id === undefined || id === "") throw badRequest("parameter \"callback_query_id\" is required");
-        p.str("text");
+        // The notification or alert a press shows: 0-200 characters.
+        const text = p.str("text");
+        if (text !== undefined && [...text].length > 200) throw badRequest("MESSAGE_TOO_LONG");
         p.bool("show_alert");
         p.int("cache_time");
         if (p.str("url") !== undefined && !isValidUrl(p.str("url")!, true)) throw badRequest("URL_INVALID");

@@ -65,6 +65,9 @@ describe("chat stream records", () => {
     expect(record.chunks).toBe(4);
     expect(record.abortedAt).toBeGreaterThanOrEqual(stoppedAt);
     expect(record.endedAt).toBe(record.abortedAt);
+    // Listed among the streams closed early by the client (a completed one never is).
+    expect(server.abortedChatStreams().at(-1)).toBe(record);
+    expect(server.abortedChatStreams().every((r) => r.aborted && !r.completed)).toBe(true);
     // Releasing the gate afterwards writes nothing more.
     gate.release();
     expect(record.text).toBe("012345");

@@ -140,6 +140,14 @@ export class OpenAIServer {
     return this.chat.records.at(-1);
   }
 
+  /**
+   * Chat streams the client closed before their end (the HTTP stream not read to the end: a stopped answer), oldest
+   * first; each record says how many chunks were written before (`chunks`, `text`) and when the close came.
+   */
+  abortedChatStreams(): ChatStreamRecord[] {
+    return this.chat.records.filter((r) => r.aborted);
+  }
+
   /** Resolves with the record of the next chat completion request to arrive after this call. */
   nextChatStream(): Promise<ChatStreamRecord> {
     return new Promise((resolve) => this.events.once("chat-start", resolve));
