@@ -18,6 +18,9 @@ export interface LocalStorage {
   close(): Promise<void>;
 }
 
+/** How long close() waits for the done marks of updates still being handled (ms). */
+const CLOSE_WAIT_MS = 5000;
+
 export interface LocalQueueOptions {
   /** A done mark that could not be written (the update will be handled again after a restart). */
   onError?: (err: unknown, what: string) => void;
@@ -32,6 +35,9 @@ export class LocalQueue implements UpdateQueue {
   /** Updates stored before start(): handed out, in order, after the unfinished ones. */
   #early: Update[] = [];
   #starting: Promise<void> | undefined;
+  /** Updates handed out whose done mark is not written yet: close() waits for them (bounded). */
+  #pending = 0;
+  #onSettled: (() => void) | undefined;
 
   constructor(kind: UpdateQueue["kind"], storage: LocalStorage, opts: LocalQueueOptions = {}) {
     this.kind = kind;
@@ -65,13 +71,18 @@ export class LocalQueue implements UpdateQueue {
 
   #dispatch(update: Update): void {
     if (this.#stopped || !this.#handle) return;
-    void this.#handle(update).then(
-      async (done) => {
-        if (!done) return;
-        await this.#storage.markDone(update.update_id, Date.now()).catch((err: unknown) => this.#onError(err, "marking an update done"));
-      },
-      (err: unknown) => this.#onError(err, "handling an update"),
-    );
+    this.#pending++;
+    void this.#handle(update)
+      .then(
+        async (done) => {
+          if (!done) return;
+          await this.#storage.markDone(update.update_id, Date.now()).catch((err: unknown) => this.#onError(err, "marking an update done"));
+        },
+        (err: unknown) => this.#onError(err, "handling an update"),
+      )
+      .finally(() => {
+        if (--this.#pending === 0) this.#onSettled?.();
+      });
   }
 
   async stop(): Promise<void> {
@@ -87,8 +98,12 @@ export class LocalQueue implements UpdateQueue {
     return this.#storage.ping();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#stopped = true;
-    return this.#storage.close();
+    // The last done marks are written before the storage closes; a handler stuck past the shutdown is not awaited.
+    if (this.#pending > 0) {
+      await Promise.race([new Promise<void>((r) => (this.#onSettled = r)), new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
+    }
+    await this.#storage.close();
   }
 }

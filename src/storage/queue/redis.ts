@@ -63,6 +63,7 @@ export class RedisQueue implements UpdateQueue {
   #closed = false;
   #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
+  #onSettled: (() => void) | undefined;
 
   private constructor(cmd: Client, reader: Client, opts: RedisQueueOptions) {
     this.#cmd = cmd;
@@ -267,6 +268,7 @@ export class RedisQueue implements UpdateQueue {
       .finally(() => {
         this.#inFlight.delete(key);
         this.#inFlightPerPartition[p]!--;
+        if (this.#inFlight.size === 0) this.#onSettled?.();
       });
   }
 
@@ -332,6 +334,11 @@ export class RedisQueue implements UpdateQueue {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#draining = true;
+    // The last acks are sent before the partitions are handed back (an entry left pending would run again there);
+    // a handler stuck past the shutdown is not awaited.
+    if (this.#inFlight.size > 0) {
+      await Promise.race([new Promise<void>((r) => (this.#onSettled = r)), new Promise((r) => setTimeout(r, 5000).unref())]);
+    }
     this.#closed = true;
     this.#wake?.();
     // Hand the partitions back at once: their pending entries (updates cut short) are claimed by the next holder.
