@@ -3,6 +3,7 @@
  * polling or webhook, and stops gracefully. main.ts adds the process around it (env, signals, exit codes); tests
  * start it in-process against the local test servers exactly the same way.
  */
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { BotError, type Bot } from "grammy";
 import type { Update } from "grammy/types";
@@ -87,12 +88,14 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     await store.close().catch(() => undefined);
     throw new StartupError(`STORE_URL (vectors): ${err instanceof Error ? err.message : String(err)}`);
   });
-  // The update queue lives beside the store (the same SQLite file, Redis or PostgreSQL), keyed by the bot's id: two
-  // bots sharing one Redis keep their updates apart.
+  // The update queue lives beside the store (the same SQLite file, Redis or PostgreSQL), keyed by the bot's id and
+  // its Bot API server (a local Bot API server numbers its updates on its own): two bots sharing one Redis keep
+  // their updates apart, and every instance of one bot shares them.
+  const apiTag = createHash("sha256").update(config.telegram.apiRoot).digest("hex").slice(0, 8);
   const queue: UpdateQueue = await openUpdateQueue(config.store, {
-    prefix: `tgbot:${botInfo.id}:queue`,
+    prefix: `tgbot:${botInfo.id}:${apiTag}:queue`,
     onError: (err, what) => log.warn({ err }, `update queue: ${what} failed`),
-    onRebalance: (held) => log.debug({ partitions: held }, "update queue partitions held"),
+    onRebalance: (held) => log.info({ partitions: held }, "update queue partitions held"),
   }).catch(async (err: unknown) => {
     await vectors.close().catch(() => undefined);
     await store.close().catch(() => undefined);

@@ -20,6 +20,8 @@ export interface LocalStorage {
 
 /** How long close() waits for the done marks of updates still being handled (ms). */
 const CLOSE_WAIT_MS = 5000;
+/** How many handed-out ids are remembered in memory (the race they guard against spans milliseconds). */
+const RECENT_IDS = 10_000;
 
 export interface LocalQueueOptions {
   /** A done mark that could not be written (the update will be handled again after a restart). */
@@ -37,6 +39,11 @@ export class LocalQueue implements UpdateQueue {
   #starting: Promise<void> | undefined;
   /** Updates handed out whose done mark is not written yet: close() waits for them (bounded). */
   #pending = 0;
+  /**
+   * Ids handed out by this process (the last RECENT_IDS): an update stored while the unfinished ones are read can be
+   * in both lists, and must run once.
+   */
+  readonly #handedOut = new Set<number>();
   #onSettled: (() => void) | undefined;
 
   constructor(kind: UpdateQueue["kind"], storage: LocalStorage, opts: LocalQueueOptions = {}) {
@@ -70,7 +77,9 @@ export class LocalQueue implements UpdateQueue {
   }
 
   #dispatch(update: Update): void {
-    if (this.#stopped || !this.#handle) return;
+    if (this.#stopped || !this.#handle || this.#handedOut.has(update.update_id)) return;
+    this.#handedOut.add(update.update_id);
+    if (this.#handedOut.size > RECENT_IDS) this.#handedOut.delete(this.#handedOut.values().next().value!);
     this.#pending++;
     void this.#handle(update)
       .then(
