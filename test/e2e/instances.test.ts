@@ -12,6 +12,8 @@ import { startBotApiServer, type BotApiServer } from "../servers/bot-api.js";
 import { echoScript, startOpenAIServer, type OpenAIServer } from "../servers/openai.js";
 import { startBotProcess, type BotProcess } from "../helpers/bot-process.js";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../helpers/round-robin-proxy.js";
+import { PARTITIONS } from "../../src/storage/queue/redis.js";
+import { partitionOf } from "../../src/storage/queue/update-queue.js";
 
 const REDIS_URL = process.env.REDIS_URL;
 
@@ -85,12 +87,19 @@ describe.skipIf(!REDIS_URL)("two instances on Redis (REDIS_URL) behind a round-r
     await until(() => partitionsHeld(a)?.length === 8 && partitionsHeld(b)?.length === 8, 20_000, () => `a split (${JSON.stringify(partitionsHeld(a))} / ${JSON.stringify(partitionsHeld(b))})`);
     expect((await fetch(`${proxy.url}/healthz`)).status).toBe(200);
 
-    const chats = Array.from({ length: 8 }, (_, i) => {
-      const user = { id: 900_000 + Math.floor(Math.random() * 1e8) + i, first_name: `U${i}`, language_code: "en" };
+    // Four chats in a's partitions and four in b's.
+    const partitionOfChat = (id: number) => partitionOf(`chat:${id}`, PARTITIONS);
+    const onB = new Set(partitionsHeld(b));
+    const chats: { id: number; first_name: string; language_code: string }[] = [];
+    for (let id = 900_000 + Math.floor(Math.random() * 1e8); chats.length < 8; id++) {
+      const wanted = chats.filter((c) => onB.has(partitionOfChat(c.id))).length < 4 ? onB.has(partitionOfChat(id)) : !onB.has(partitionOfChat(id));
+      if (!wanted) continue;
+      const user = { id, first_name: `U${chats.length}`, language_code: "en" };
       telegram.addUser(user);
       telegram.addChat({ id: user.id, type: "private", first_name: user.first_name });
-      return user;
-    });
+      chats.push(user);
+    }
+    const bChats = new Set(chats.filter((c) => onB.has(partitionOfChat(c.id))).map((c) => c.id));
     const asked = new Map<number, string[]>(chats.map((c) => [c.id, []]));
     const ask = (round: number) => {
       for (const c of chats) {
@@ -113,13 +122,16 @@ describe.skipIf(!REDIS_URL)("two instances on Redis (REDIS_URL) behind a round-r
     expect(await handledBy(ports[1]!)).toBeGreaterThan(0);
     expect(proxy.forwarded.every((n) => n > 0)).toBe(true);
 
-    // A slow round; b is killed while answers stream.
-    openai.setDefault((body) => ({ ...echoScript(body), chunkSize: 2, delayMs: 60 }));
+    // A slow round; b is killed while its answers stream.
+    openai.setDefault((body) => ({ ...echoScript(body), chunkSize: 2, delayMs: 150 }));
     ask(4);
-    await telegram.waitFor((c) => c.method === "sendMessageDraft" && typeof c.params.text === "string" && c.params.text.includes("question 4"), 15_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await telegram.waitFor(
+      (c) => c.method === "sendMessageDraft" && bChats.has(Number(c.params.chat_id)) && typeof c.params.text === "string" && c.params.text.includes("question 4"),
+      15_000,
+    );
     await b.kill9();
     const killedAt = Date.now();
+    expect(chats.filter((c) => bChats.has(c.id)).some((c) => telegram.botMessages(c.id).length < 4)).toBe(true);
     await until(answered, 40_000, () => `the answers after the kill (${missing()})`);
     expect(Date.now() - killedAt).toBeLessThan(30_000);
     expect(partitionsHeld(a)).toHaveLength(16);

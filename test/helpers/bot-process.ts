@@ -4,9 +4,12 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
+// tsx's loader in the node process itself: the tsx command would run the bot in a child of its own, which a
+// SIGKILL of the command leaves running.
+const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const MAIN = join(ROOT, "src/main.ts");
 
 export interface BotProcess {
@@ -23,7 +26,7 @@ export interface BotProcess {
 }
 
 export function startBotProcess(env: Record<string, string>, cwd: string): BotProcess {
-  const child = spawn(TSX, [MAIN], { cwd, env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN], { cwd, env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
