@@ -57,11 +57,14 @@ describe.skipIf(!REDIS_URL)("when Redis (REDIS_URL) goes away for 10 s", () => {
   let port: number;
   let dir: string;
   let h: Harness;
+  let ops: string;
   beforeAll(async () => {
     port = await freePort();
     dir = await mkdtemp(join(tmpdir(), "tg-ai-redis-"));
     redis = await startRedis(port, dir);
-    h = await startHarness({ env: { STORE_URL: `redis://127.0.0.1:${port}` }, pollBackoff: { minMs: 200, maxMs: 1000 } });
+    const metricsPort = await freePort();
+    ops = `http://127.0.0.1:${metricsPort}`;
+    h = await startHarness({ env: { STORE_URL: `redis://127.0.0.1:${port}`, METRICS_PORT: String(metricsPort) }, pollBackoff: { minMs: 200, maxMs: 1000 } });
   });
   afterAll(async () => {
     await h.close();
@@ -76,6 +79,7 @@ describe.skipIf(!REDIS_URL)("when Redis (REDIS_URL) goes away for 10 s", () => {
     const texts = (chatId: number) => h.telegram.botMessages(chatId).map((m) => m.text);
     h.telegram.userSends({ chat: first.chat.id, from: first.user, text: "before" });
     await until(() => texts(first.chat.id).length === 1, 15_000, "the answer before the outage");
+    expect((await fetch(`${ops}/healthz`)).status).toBe(200);
 
     await stopRedis(redis);
     const logsBefore = h.logs.length;
@@ -84,6 +88,8 @@ describe.skipIf(!REDIS_URL)("when Redis (REDIS_URL) goes away for 10 s", () => {
     await until(() => h.logs.slice(logsBefore).some((l) => l.includes("cannot store updates")), 15_000, "the failed store");
     await new Promise((r) => setTimeout(r, 8000));
     expect(texts(second.chat.id)).toEqual([]);
+    // Not ready while the store is away (a load balancer stops sending updates here).
+    expect((await fetch(`${ops}/healthz`)).status).toBe(503);
 
     redis = await startRedis(port, dir);
     await until(() => texts(second.chat.id).length >= 1 && texts(third.chat.id).length >= 1, 30_000, "the answers after the outage");
@@ -92,5 +98,14 @@ describe.skipIf(!REDIS_URL)("when Redis (REDIS_URL) goes away for 10 s", () => {
     expect(texts(second.chat.id)).toEqual(["You said: during, one"]);
     expect(texts(third.chat.id)).toEqual(["You said: during, two"]);
     expect(h.logs.join("")).toContain("updates are stored again");
+    expect((await fetch(`${ops}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
+    expect(value("bot_updates_received_total")).toBe(3);
+    expect(value('bot_updates_handled_total{outcome="done"}')).toBe(3);
+    expect(value("bot_queue_depth")).toBe(0);
+    expect(value('bot_telegram_messages_total{method="sendMessage"}')).toBeGreaterThanOrEqual(3);
+    expect(metrics).toMatch(/^bot_model_response_seconds_count\{endpoint="chat\/completions"\} [1-9]/m);
+    expect(metrics).toMatch(/^bot_model_tokens_total\{model="[^"]+",kind="completion"\} [1-9]/m);
   }, 90_000);
 });
