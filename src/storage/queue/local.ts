@@ -3,7 +3,7 @@
  * it is stored, with no polling of the storage; what was left unfinished by an earlier run is handed out first.
  */
 import type { Update } from "grammy/types";
-import type { QueueStats, UpdateHandler, UpdateQueue } from "./update-queue.js";
+import { MAX_IN_FLIGHT, type QueueStats, type UpdateHandler, type UpdateQueue } from "./update-queue.js";
 
 /** What a one-process backend stores and reads. */
 export interface LocalStorage {
@@ -44,6 +44,8 @@ export class LocalQueue implements UpdateQueue {
    * in both lists, and must run once.
    */
   readonly #handedOut = new Set<number>();
+  /** Stored updates waiting for one of the MAX_IN_FLIGHT places, oldest first. */
+  readonly #waiting: Update[] = [];
   #onSettled: (() => void) | undefined;
 
   constructor(kind: UpdateQueue["kind"], storage: LocalStorage, opts: LocalQueueOptions = {}) {
@@ -80,8 +82,16 @@ export class LocalQueue implements UpdateQueue {
     if (this.#stopped || !this.#handle || this.#handedOut.has(update.update_id)) return;
     this.#handedOut.add(update.update_id);
     if (this.#handedOut.size > RECENT_IDS) this.#handedOut.delete(this.#handedOut.values().next().value!);
+    if (this.#pending >= MAX_IN_FLIGHT) {
+      this.#waiting.push(update);
+      return;
+    }
+    this.#run(update, this.#handle);
+  }
+
+  #run(update: Update, handle: UpdateHandler): void {
     this.#pending++;
-    void this.#handle(update)
+    void handle(update)
       .then(
         async (done) => {
           if (!done) return;
@@ -90,7 +100,10 @@ export class LocalQueue implements UpdateQueue {
         (err: unknown) => this.#onError(err, "handling an update"),
       )
       .finally(() => {
-        if (--this.#pending === 0) this.#onSettled?.();
+        this.#pending--;
+        const next = this.#waiting.shift();
+        if (next && !this.#stopped) this.#run(next, handle);
+        else if (this.#pending === 0) this.#onSettled?.();
       });
   }
 

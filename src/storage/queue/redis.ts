@@ -16,7 +16,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Update } from "grammy/types";
 import type { RedisClientType } from "@keyv/redis";
-import { DONE_TTL_MS, isUpdate, orderKeyOf, partitionOf, type QueueStats, type UpdateHandler, type UpdateQueue } from "./update-queue.js";
+import { DONE_TTL_MS, MAX_IN_FLIGHT, isUpdate, orderKeyOf, partitionOf, type QueueStats, type UpdateHandler, type UpdateQueue } from "./update-queue.js";
 
 /** Partitions (streams): the most instances that can share the work, and the unit a lease covers. */
 export const PARTITIONS = 16;
@@ -225,6 +225,11 @@ export class RedisQueue implements UpdateQueue {
       const parts = [...this.#held].filter(([, s]) => s === "reading").map(([p]) => p);
       if (parts.length === 0) {
         await this.#sleep(this.#opts.tickMs);
+        continue;
+      }
+      // Back-pressure: what is not read stays in the stream (another instance may take it over meanwhile).
+      if (this.#inFlight.size >= MAX_IN_FLIGHT) {
+        await new Promise((r) => setTimeout(r, 20));
         continue;
       }
       try {

@@ -45,6 +45,9 @@ export interface UpdateQueue {
 /** How long ids of done updates are remembered, so a redelivery is not answered again (ms). */
 export const DONE_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** Updates handled at once by one process (as grammY's runner allowed); more wait in the queue, in order. */
+export const MAX_IN_FLIGHT = 500;
+
 /** An update handed out this many times without being done (it crashed the process each time) is given up. */
 export const MAX_ATTEMPTS = 5;
 
