@@ -61,7 +61,8 @@ export class RedisQueue implements UpdateQueue {
   /** No more reading or taking partitions (stop()); leases are still renewed for the updates in flight. */
   #draining = false;
   #closed = false;
-  #wake: (() => void) | undefined;
+  /** Sleeps of the loops, cut short when there is something to do (a partition claimed, close). */
+  readonly #sleepers = new Set<() => void>();
   #loops: Promise<void>[] = [];
   #onSettled: (() => void) | undefined;
 
@@ -212,7 +213,7 @@ export class RedisQueue implements UpdateQueue {
         for (const entry of reply[1]) if (Array.isArray(entry)) this.#dispatch(p, entry);
       } while (cursor !== "0-0" && this.#held.get(p) === "claiming");
       if (this.#held.get(p) === "claiming") this.#held.set(p, "reading");
-      this.#wake?.();
+      this.#wakeAll();
     } catch (err) {
       this.#opts.onError?.(err, "claiming a queue partition");
       // Let it go: the next tick (here or elsewhere) takes it again.
@@ -293,16 +294,20 @@ export class RedisQueue implements UpdateQueue {
     }
   }
 
+  #wakeAll(): void {
+    for (const wake of [...this.#sleepers]) wake();
+  }
+
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined = undefined;
       const done = () => {
         clearTimeout(timer);
-        if (this.#wake === done) this.#wake = undefined;
+        this.#sleepers.delete(done);
         resolve();
       };
       timer = setTimeout(done, ms);
-      this.#wake = done;
+      this.#sleepers.add(done);
     });
   }
 
@@ -331,7 +336,7 @@ export class RedisQueue implements UpdateQueue {
   kill(): void {
     this.#draining = true;
     this.#closed = true;
-    this.#wake?.();
+    this.#wakeAll();
     this.#cmd.destroy();
     this.#reader.destroy();
   }
@@ -345,7 +350,7 @@ export class RedisQueue implements UpdateQueue {
       await Promise.race([new Promise<void>((r) => (this.#onSettled = r)), new Promise((r) => setTimeout(r, 5000).unref())]);
     }
     this.#closed = true;
-    this.#wake?.();
+    this.#wakeAll();
     // Hand the partitions back at once: their pending entries (updates cut short) are claimed by the next holder.
     await Promise.all([...this.#held.keys()].map((p) => this.#release(p).catch(() => undefined)));
     await this.#send(["ZREM", `${this.#prefix}:members`, this.#me]).catch(() => undefined);
