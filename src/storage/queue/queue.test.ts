@@ -148,8 +148,9 @@ for (const backend of backends) {
 describe.skipIf(!REDIS_URL)("update queue on redis (REDIS_URL) with several instances", () => {
   it("splits the chats between instances, keeps each chat's order, and takes over a dead instance's chats", async () => {
     const prefix = `test-queue-multi-${randomUUID()}`;
-    const open = () => RedisQueue.open(REDIS_URL!, { prefix, leaseMs: 1500, tickMs: 200, blockMs: 200 });
-    const [a, b] = await Promise.all([open(), open()]);
+    // On two "hosts": b's death is seen only through its leases expiring (on one host, a dead pid is seen at once).
+    const open = (host: string) => RedisQueue.open(REDIS_URL!, { prefix, leaseMs: 1500, tickMs: 200, blockMs: 200, host });
+    const [a, b] = await Promise.all([open("host-a"), open("host-b")]);
     const byInstance = new Map<RedisQueue, Set<string>>([
       [a, new Set()],
       [b, new Set()],
@@ -208,3 +209,31 @@ describe.skipIf(!REDIS_URL)("update queue on redis (REDIS_URL) with several inst
     }
   }, 30_000);
 });
+
+describe.skipIf(!REDIS_URL)("update queue on redis (REDIS_URL) after a crash on the same host", () => {
+  it("takes over at once what a dead process of this host held, without waiting for its leases to expire", async () => {
+    const prefix = `test-queue-restart-${randomUUID()}`;
+    // Leases of a minute: only the dead-process check can explain a takeover within seconds.
+    const dead = await RedisQueue.open(REDIS_URL!, { prefix, leaseMs: 60_000, tickMs: 200, blockMs: 200, host: "same-host" });
+    let held: number[] = [];
+    const before = await RedisQueue.open(REDIS_URL!, { prefix, leaseMs: 60_000, tickMs: 200, blockMs: 200, host: "same-host", onRebalance: (p) => (held = p) });
+    dead.start(() => new Promise<boolean>(() => undefined));
+    await settle(500);
+    await dead.add([message(1, 10)]);
+    await settle(500);
+    dead.kill();
+    const c = collector();
+    before.start(c.handle);
+    try {
+      await c.until(1, 5000);
+      expect(c.seen).toEqual([1]);
+      for (let i = 0; i < 50 && held.length < PARTITIONS; i++) await settle(100);
+      expect(held).toHaveLength(PARTITIONS);
+    } finally {
+      await before.stop();
+      await before.close();
+      await deleteRedisKeys(prefix);
+    }
+  }, 20_000);
+});
+

@@ -25,7 +25,28 @@ const DEFAULTS = { leaseMs: 15_000, tickMs: 3_000, blockMs: 1_000 };
 
 const ADD_SCRIPT = `if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then redis.call('XADD', KEYS[2], '*', 'u', ARGV[1]) return 1 end return 0`;
 const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const STEAL_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return 0`;
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** The consumer names of the queues open in this process (several in tests). */
+const OPEN_HERE = new Set<string>();
+
+/**
+ * Whether a consumer name (`host-pid-random`) names a process of this host that no longer runs: its pid is gone, or
+ * is this process's own (a container restarted: same host name, same pid 1, another random part).
+ */
+function isDeadHere(name: string, host: string): boolean {
+  const match = /^(.*)-(\d+)-[0-9a-f]+$/.exec(name);
+  if (!match || match[1] !== host) return false;
+  const pid = Number(match[2]);
+  if (pid === process.pid) return !OPEN_HERE.has(name);
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
 
 export interface RedisQueueOptions {
   /** Key prefix (the store's namespace and the bot's id: two bots on one Redis keep apart). */
@@ -37,6 +58,8 @@ export interface RedisQueueOptions {
   /** How long one XREADGROUP waits for new entries (ms): the delay before a newly held partition is read. */
   blockMs?: number;
   connectTimeoutMs?: number;
+  /** The host name in this instance's consumer name (default: os.hostname()). */
+  host?: string;
   onError?: (err: unknown, what: string) => void;
   /** Partitions gained and lost (logged at debug level). */
   onRebalance?: (held: number[]) => void;
@@ -52,7 +75,8 @@ export class RedisQueue implements UpdateQueue {
   readonly #cmd: Client;
   readonly #reader: Client;
   readonly #prefix: string;
-  readonly #me = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
+  readonly #host: string;
+  readonly #me: string;
   readonly #opts: Required<Pick<RedisQueueOptions, "leaseMs" | "tickMs" | "blockMs">> & RedisQueueOptions;
   readonly #held = new Map<number, PartitionState>();
   readonly #inFlight = new Set<string>();
@@ -71,6 +95,9 @@ export class RedisQueue implements UpdateQueue {
     this.#reader = reader;
     this.#prefix = opts.prefix;
     this.#opts = { ...DEFAULTS, ...opts };
+    this.#host = opts.host ?? hostname();
+    this.#me = `${this.#host}-${process.pid}-${randomBytes(4).toString("hex")}`;
+    OPEN_HERE.add(this.#me);
   }
 
   /** Connects (two connections: the blocking reads get their own) and creates the streams' consumer group. */
@@ -164,12 +191,16 @@ export class RedisQueue implements UpdateQueue {
   async #tick(): Promise<void> {
     const now = Date.now();
     const members = `${this.#prefix}:members`;
-    const [, , live] = (await this.#cmd
+    const [, , others] = (await this.#cmd
       .multi()
       .addCommand(["ZADD", members, String(now), this.#me])
       .addCommand(["ZREMRANGEBYSCORE", members, "-inf", String(now - this.#opts.leaseMs)])
-      .addCommand(["ZCARD", members])
-      .exec()) as unknown as [unknown, unknown, number];
+      .addCommand(["ZRANGE", members, "0", "-1"])
+      .exec()) as unknown as [unknown, unknown, string[]];
+    // A predecessor on this host that is gone (killed, restarted) is not waited for.
+    const dead = others.filter((m) => m !== this.#me && isDeadHere(m, this.#host));
+    if (dead.length > 0) await this.#send(["ZREM", members, ...dead]);
+    const live = others.length - dead.length;
     const before = [...this.#held.keys()].sort((a, b) => a - b).join(",");
     // Renew what is held; a lease lost (Redis was away longer than a lease) is no longer read.
     const renewed = await Promise.all(
@@ -186,8 +217,14 @@ export class RedisQueue implements UpdateQueue {
       for (let i = 0; i < PARTITIONS && count < fair; i++) {
         const p = (offset + i) % PARTITIONS;
         if (this.#held.has(p)) continue;
-        const got = await this.#send(["SET", this.#lease(p), this.#me, "NX", "PX", String(this.#opts.leaseMs)]);
-        if (got !== "OK") continue;
+        let got = await this.#send(["SET", this.#lease(p), this.#me, "NX", "PX", String(this.#opts.leaseMs)]);
+        if (got !== "OK") {
+          // Held by a process of this host that is gone: taken over now rather than when its lease expires.
+          const holder = await this.#send(["GET", this.#lease(p)]);
+          if (typeof holder !== "string" || !isDeadHere(holder, this.#host)) continue;
+          got = await this.#send(["EVAL", STEAL_SCRIPT, "1", this.#lease(p), holder, this.#me, String(this.#opts.leaseMs)]);
+          if (got !== "OK") continue;
+        }
         this.#held.set(p, "claiming");
         count++;
         void this.#claim(p);
@@ -334,6 +371,7 @@ export class RedisQueue implements UpdateQueue {
 
   /** Drops the connections without handing anything back, as a killed process would (failover tests). */
   kill(): void {
+    OPEN_HERE.delete(this.#me);
     this.#draining = true;
     this.#closed = true;
     this.#wakeAll();
@@ -343,6 +381,7 @@ export class RedisQueue implements UpdateQueue {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    OPEN_HERE.delete(this.#me);
     this.#draining = true;
     // The last acks are sent before the partitions are handed back (an entry left pending would run again there);
     // a handler stuck past the shutdown is not awaited.
