@@ -93,6 +93,6 @@ for (const store of stores) {
         expect(await second.exit).toBe(0);
       }
       expect(telegram.pendingUpdates()).toEqual([]);
-    }, 90_000);
+    }, 150_000);
   });
 }

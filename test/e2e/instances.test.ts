@@ -137,5 +137,5 @@ describe.skipIf(!REDIS_URL)("two instances on Redis (REDIS_URL) behind a round-r
     expect(partitionsHeld(a)).toHaveLength(16);
     await new Promise((r) => setTimeout(r, 1000));
     for (const c of chats) expect(telegram.botMessages(c.id).map((m) => m.text)).toEqual(asked.get(c.id));
-  }, 120_000);
+  }, 180_000);
 });

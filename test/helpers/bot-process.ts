@@ -43,7 +43,7 @@ export function startBotProcess(env: Record<string, string>, cwd: string): BotPr
     stdout: () => out,
     stderr: () => err,
     exit,
-    async waitForLog(text, timeoutMs = 30_000) {
+    async waitForLog(text, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (!out.includes(text)) {
         if (exited) throw new Error(`bot exited before logging "${text}": ${err || out.slice(-2000)}`);

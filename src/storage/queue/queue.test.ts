@@ -225,7 +225,7 @@ describe.skipIf(!REDIS_URL)("update queue on redis (REDIS_URL) after a crash on 
     const c = collector();
     before.start(c.handle);
     try {
-      await c.until(1, 5000);
+      await c.until(1, 15_000);
       expect(c.seen).toEqual([1]);
       for (let i = 0; i < 50 && held.length < PARTITIONS; i++) await settle(100);
       expect(held).toHaveLength(PARTITIONS);
