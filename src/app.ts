@@ -27,7 +27,7 @@ import { UpdateTracker } from "./app/update-tracker.js";
 import { startOpsServer } from "./app/ops-server.js";
 import { openUpdateQueue } from "./storage/queue/open.js";
 import type { UpdateQueue } from "./storage/queue/update-queue.js";
-import { setQueueStatsSource, updatesHandled } from "./util/metrics.js";
+import { loadMetrics, setQueueStatsSource, updatesHandled } from "./util/metrics.js";
 
 export { StartupError };
 
@@ -137,6 +137,8 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     updatesHandled.inc({ outcome: done ? "done" : "cut_short" });
     return done;
   });
+  // Metrics are counted only where they are served (prom-client is not loaded otherwise).
+  if (config.ingress.mode === "webhook" || config.metricsPort !== undefined) await loadMetrics();
   // Ready: the store and the queue answer (the load balancer's and the orchestrator's probe).
   const ready = async () => {
     await Promise.all([store.keyv.get("__health_probe__"), queue.ping()]);

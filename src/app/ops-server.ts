@@ -4,7 +4,7 @@
  * by the webhook's server (PORT) in webhook mode, and by a server of their own on METRICS_PORT in polling mode.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { registry } from "../util/metrics.js";
+import { metricsText } from "../util/metrics.js";
 
 export const HEALTH_PATH = "/healthz";
 export const METRICS_PATH = "/metrics";
@@ -48,7 +48,8 @@ async function health(ready: ReadinessProbe): Promise<{ status: number; type: st
 
 async function metrics(): Promise<{ status: number; type: string; body: string }> {
   try {
-    return { status: 200, type: registry.contentType, body: await registry.metrics() };
+    const { contentType, body } = await metricsText();
+    return { status: 200, type: contentType, body };
   } catch {
     return { status: 500, type: "text/plain", body: "metrics failed\n" };
   }
