@@ -8,8 +8,8 @@
  * Sections: start-up (`npm start` → first getUpdates, time to a configuration error, idle memory; bench/startup.ts),
  * latency (first token → first visible text; last token → final text), flood control (50 private and 10 group chats
  * streaming at once, with the bot's idle and peak memory), bot CPU per 300-token answer, history cost with 10 vs
- * 1,000 messages, token counting speed, (when present) the picture timings, and how fast a stop takes effect
- * (bench/stop.ts).
+ * 1,000 messages, token counting speed, (when present) the picture timings, how fast a stop takes effect
+ * (bench/stop.ts), and the update queue's cost per update (bench/queue.ts).
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -403,6 +403,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["knowledge", async () => (await import("./knowledge.js")).knowledgeBench()],
   ["inline", async () => (await import("./voice-inline.js")).voiceInlineBench()],
   ["stop", async () => (await import("./stop.js")).stopBench()],
+  ["queue", async () => (await import("./queue.js")).queueBench()],
 ];
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue;

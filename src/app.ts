@@ -3,8 +3,10 @@
  * polling or webhook, and stops gracefully. main.ts adds the process around it (env, signals, exit codes); tests
  * start it in-process against the local test servers exactly the same way.
  */
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import type { Bot } from "grammy";
+import { BotError, type Bot } from "grammy";
+import type { Update } from "grammy/types";
 import { DEFAULT_SYSTEM_PROMPT, type Config } from "./config.js";
 import { createLogger, type Logger } from "./util/logger.js";
 import { openStore } from "./storage/store.js";
@@ -23,6 +25,10 @@ import { buildServices } from "./app/services.js";
 import { StartupError } from "./app/startup-error.js";
 import { UpdateTracker } from "./app/update-tracker.js";
 import { PersonaCatalogue, PersonaFileError } from "./services/personas.js";
+import { startOpsServer } from "./app/ops-server.js";
+import { openUpdateQueue } from "./storage/queue/open.js";
+import type { UpdateQueue } from "./storage/queue/update-queue.js";
+import { loadMetrics, setQueueStatsSource, updatesHandled } from "./util/metrics.js";
 
 export { StartupError };
 
@@ -86,7 +92,22 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
     await store.close().catch(() => undefined);
     throw new StartupError(`STORE_URL (vectors): ${err instanceof Error ? err.message : String(err)}`);
   });
+  // The update queue lives beside the store (the same SQLite file, Redis or PostgreSQL), keyed by the bot's id and
+  // its Bot API server (a local Bot API server numbers its updates on its own): two bots sharing one Redis keep
+  // their updates apart, and every instance of one bot shares them.
+  const apiTag = createHash("sha256").update(config.telegram.apiRoot).digest("hex").slice(0, 8);
+  const queue: UpdateQueue = await openUpdateQueue(config.store, {
+    prefix: `tgbot:${botInfo.id}:${apiTag}:queue`,
+    onError: (err, what) => log.warn({ err }, `update queue: ${what} failed`),
+    onRebalance: (held) => log.info({ partitions: held }, "update queue partitions held"),
+  }).catch(async (err: unknown) => {
+    await vectors.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw new StartupError(`STORE_URL (update queue): ${err instanceof Error ? err.message : String(err)}`);
+  });
+  setQueueStatsSource(() => queue.stats());
   const closeStores = async () => {
+    await queue.close().catch((err: unknown) => log.warn({ err }, "update queue close failed"));
     await vectors.close().catch((err: unknown) => log.warn({ err }, "vector store close failed"));
     await store.close();
   };
@@ -105,10 +126,33 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   );
 
   await tokenizerReady;
+  // Each update the queue hands out is done once its handling has ended, unless the shutdown cut it short: then it
+  // stays in the queue and runs again after the restart (or on another instance).
+  queue.start(async (update: Update) => {
+    if (shutdown.signal.aborted) return false;
+    try {
+      await bot.handleUpdate(update);
+    } catch (err) {
+      // Errors are caught by the bot's boundary; this is its own handler failing, or middleware before it.
+      if (err instanceof BotError) await Promise.resolve(bot.errorHandler(err as BotError<BotContext>)).catch(() => undefined);
+      else log.error({ err, updateId: update.update_id }, "update failed");
+    }
+    const done = !shutdown.signal.aborted;
+    updatesHandled.inc({ outcome: done ? "done" : "cut_short" });
+    return done;
+  });
+  // Metrics are counted only where they are served (prom-client is not loaded otherwise).
+  if (config.ingress.mode === "webhook" || config.metricsPort !== undefined) await loadMetrics();
+  // Ready: the store and the queue answer (the load balancer's and the orchestrator's probe).
+  const ready = async () => {
+    await Promise.all([store.keyv.get("__health_probe__"), queue.ping()]);
+  };
+  const ops =
+    config.ingress.mode === "polling" && config.metricsPort !== undefined ? await startOpsServer(config.metricsPort, ready) : undefined;
   const ingress: Ingress =
     config.ingress.mode === "polling"
-      ? await startPolling(bot, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log, backoff: opts.pollBackoff })
-      : await startWebhook(bot, config.ingress, log);
+      ? await startPolling(bot, queue, { token: config.telegram.token, apiRoot: config.telegram.apiRoot, log, backoff: opts.pollBackoff })
+      : await startWebhook(bot, config.ingress, queue, ready, log);
   log.info({ username: bot.botInfo.username, mode: config.ingress.mode, store: config.store.kind }, "bot started");
 
   let stopping: Promise<void> | undefined;
@@ -124,14 +168,17 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
       deps.joiner.flushAll();
       try {
         await ingress.stop();
+        // Updates not yet handed out stay in the queue (handed back on close: Redis lets another instance take them).
+        await queue.stop();
         // Bounded: answers are aborted at the grace period and finish within moments; a handler stuck beyond
         // that does not keep the process alive.
         await Promise.race([updates.idle(), new Promise((r) => setTimeout(r, gracePeriodMs + 10_000).unref())]);
-        await ingress.confirm(updates.lastUpdateId);
+        await ingress.confirm();
       } finally {
         clearTimeout(graceTimer);
         shutdown.abort(new Error("shutdown"));
         await deps.knowledge.fetcher.close();
+        await ops?.close();
         await closeStores().catch((err: unknown) => log.warn({ err }, "store close failed"));
         log.info("stopped");
         resolveStopped();

@@ -178,6 +178,11 @@ export const envSchema = z.object({
   /** The path updates are served on, when a reverse proxy changes WEBHOOK_URL's path (default: WEBHOOK_URL's path). */
   WEBHOOK_PATH: z.preprocess(emptyToUndefined, z.string().trim().regex(/^\/\S*$/, "must be a path starting with /").optional()),
   PORT: positiveInt(8080),
+  /** Polling mode: the port of GET /healthz and GET /metrics (unset: not served; webhook mode serves them on PORT). */
+  METRICS_PORT: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(1, "must be a port number").max(65535, "must be a port number").optional(),
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -228,6 +233,8 @@ const configSchema = envSchema.transform((e, ctx) => {
     ingress,
     access: { allowedUserIds: e.ALLOWED_USER_IDS, allowedChatIds: e.ALLOWED_CHAT_IDS, ownerIds: e.BOT_OWNER_IDS },
     logLevel: e.LOG_LEVEL,
+    /** Polling mode's /healthz and /metrics port (METRICS_PORT), if any. */
+    metricsPort: e.METRICS_PORT,
     /** Tokens of past turns kept per chat. */
     historyTokenBudget: e.HISTORY_TOKEN_BUDGET,
     systemPrompt: e.SYSTEM_PROMPT ?? DEFAULT_SYSTEM_PROMPT,

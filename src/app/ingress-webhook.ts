@@ -1,9 +1,12 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { GrammyError, webhookCallback, type Bot } from "grammy";
+import { GrammyError, type Bot } from "grammy";
 import type { BotContext } from "../bot/context.js";
 import type { Logger } from "../util/logger.js";
+import { isUpdate, type UpdateQueue } from "../storage/queue/update-queue.js";
+import { updatesReceived } from "../util/metrics.js";
 import { ALLOWED_UPDATES, type Ingress } from "./ingress.js";
+import { serveOps, type ReadinessProbe } from "./ops-server.js";
 import { StartupError } from "./startup-error.js";
 
 export interface WebhookOptions {
@@ -18,7 +21,8 @@ export interface WebhookOptions {
 
 /** The header Telegram sends the webhook's secret_token in. */
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
-const HEALTH_PATH = "/healthz";
+/** Telegram's updates are far smaller; a body above this is refused unread. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The webhook's secret when the operator gave none: an HMAC of the bot token, so it is as hard to guess as the token,
@@ -37,16 +41,39 @@ export function secretMatches(given: string | string[] | undefined, secret: stri
 }
 
 /**
- * An HTTP server for Telegram's webhook calls and health checks. Updates are served only as POSTs on the webhook's
- * own path with the right secret header: anything else is answered here and never reaches the bot (a forged update
- * "from" an owner would otherwise pass every check the bot makes). GET /healthz answers 200.
+ * An HTTP server for Telegram's webhook calls and the operations endpoints (/healthz, /metrics). Updates are served
+ * only as POSTs on the webhook's own path with the right secret header: anything else is answered here and never
+ * reaches the bot (a forged update "from" an owner would otherwise pass every check the bot makes).
+ *
+ * An update is stored in the queue before the 200: Telegram forgets it only once it is safe. When the queue cannot
+ * store it (the store is unreachable), the answer is 503 and Telegram delivers it again later.
  */
-export async function startWebhook(bot: Bot<BotContext>, webhook: WebhookOptions, log: Logger): Promise<Ingress> {
+export async function startWebhook(bot: Bot<BotContext>, webhook: WebhookOptions, queue: UpdateQueue, ready: ReadinessProbe, log: Logger): Promise<Ingress> {
   const secret = webhook.secret ?? deriveWebhookSecret(bot.token);
   if (webhook.secret === undefined) log.info("WEBHOOK_SECRET is not set: the webhook uses a secret derived from the bot token");
-  // Answers take longer than Telegram waits for a webhook reply: acknowledge and keep working. The secret is checked
-  // before the request gets here.
-  const handle = webhookCallback(bot, "http", { onTimeout: "return", timeoutMilliseconds: 8000 });
+  let outageSince: number | undefined;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    let update: unknown;
+    try {
+      update = JSON.parse((await readBody(req)).toString("utf8"));
+    } catch {
+      return res.writeHead(400, { connection: "close" }).end();
+    }
+    if (!isUpdate(update)) return res.writeHead(400).end();
+    try {
+      await queue.add([update]);
+    } catch (err) {
+      outageSince ??= Date.now();
+      log.warn({ err, updateId: update.update_id }, "cannot store an update; Telegram will deliver it again");
+      return res.writeHead(503, { "retry-after": "1" }).end();
+    }
+    if (outageSince !== undefined) {
+      log.info({ outageMs: Date.now() - outageSince }, "updates are stored again");
+      outageSince = undefined;
+    }
+    updatesReceived.inc();
+    res.writeHead(200).end();
+  };
   const refuse = (req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string> = {}) => {
     // The body of a refused request is never read: drop it with the connection.
     req.resume();
@@ -66,10 +93,7 @@ export async function startWebhook(bot: Bot<BotContext>, webhook: WebhookOptions
       });
       return;
     }
-    if (path === HEALTH_PATH) {
-      if (req.method === "GET" || req.method === "HEAD") return refuse(req, res, 200);
-      return refuse(req, res, 405, { allow: "GET, HEAD" });
-    }
+    if (serveOps(req, res, ready)) return;
     refuse(req, res, 404);
   });
   await new Promise<void>((resolve, reject) => {
@@ -84,8 +108,27 @@ export async function startWebhook(bot: Bot<BotContext>, webhook: WebhookOptions
     throw err;
   }
   return {
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
     // Telegram counts an update as delivered once the webhook call was answered.
     confirm: () => Promise.resolve(),
   };
+}
+
+/** The request's body, at most MAX_BODY_BYTES (a longer one is refused with the connection). */
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.destroy();
+      throw new Error("body too large");
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }

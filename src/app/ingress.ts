@@ -17,6 +17,6 @@ export const ALLOWED_UPDATES = [
 export interface Ingress {
   /** Stops taking new updates (bounded in time); updates already being handled are not awaited here. */
   stop(): Promise<void>;
-  /** Once the updates in flight are done: tells Telegram they were handled, so a restart does not get them again. */
-  confirm(lastUpdateId: number): Promise<void>;
+  /** Tells Telegram the updates taken so far are safe (stored), so a restart does not fetch them again. */
+  confirm(): Promise<void>;
 }

@@ -37,6 +37,19 @@ import { SafeFetcher } from "../web/safe-fetch.js";
 import { SearxngClient } from "../web/searxng.js";
 import { AnswersInFlight } from "../bot/answers-in-flight.js";
 import { MessageJoiner } from "../bot/message-joiner.js";
+import { modelLatency } from "../util/metrics.js";
+
+/** The OpenAI SDK's fetch, timed to the response's headers for /metrics (labelled by endpoint, never by URL). */
+const timedFetch: typeof fetch = async (input, init) => {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const endpoint = /\/(chat\/completions|responses|embeddings|images\/\w+|audio\/\w+)/.exec(url)?.[1] ?? "other";
+  const end = modelLatency.startTimer({ endpoint });
+  try {
+    return await fetch(input, init);
+  } finally {
+    end();
+  }
+};
 
 export interface ServiceOptions {
   log: Logger;
@@ -61,6 +74,7 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     // One quick retry for connection errors before streaming starts; the user hears about anything longer.
     maxRetries: 1,
     timeout: config.openai.idleTimeoutMs,
+    fetch: timedFetch,
   });
   const usage = new UsageStore(store.keyv, { now });
   return {

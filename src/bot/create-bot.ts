@@ -2,7 +2,7 @@
  * The grammY bot: middleware every update passes (accounting, context, the chat's settings, one chat at a time, the
  * user's language, the access gate), then the features the composition root hands in, inside one error boundary.
  */
-import { Api, Bot, type BotConfig, type Middleware } from "grammy";
+import { Api, Bot, type BotConfig, type Middleware, type Transformer } from "grammy";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { sequentialize } from "@grammyjs/runner";
 import type { BotContext, BotDeps } from "./context.js";
@@ -14,6 +14,19 @@ import { editInterrupt } from "./middleware/edit-interrupt.js";
 import { messageJoining, supersededSkip } from "./middleware/message-joining.js";
 import { stopInterrupt } from "./middleware/stop-interrupt.js";
 import { updateAccounting, type UpdateHooks } from "./middleware/update-accounting.js";
+import { answers, telegram429 } from "../util/metrics.js";
+
+/** Methods whose success is a message users see (counted as answers in /metrics). */
+const MESSAGE_METHODS = new Set(["sendMessage", "editMessageText", "sendPhoto", "sendVoice", "sendDocument", "editMessageMedia"]);
+
+/** Counts every raw Bot API answer for /metrics: inside auto-retry, so each 429 is seen, retried or not. */
+const countCalls: Transformer = async (prev, method, payload, signal) => {
+  const result = await prev(method, payload, signal);
+  if (result.ok) {
+    if (MESSAGE_METHODS.has(method)) answers.inc({ method });
+  } else if (result.error_code === 429) telegram429.inc({ method });
+  return result;
+};
 
 /** Updates of one chat are handled one after another; different chats run concurrently. */
 function chatKeyOf(ctx: { chat?: { id: number } }): string | undefined {
@@ -28,9 +41,11 @@ export interface CreateBotOptions extends Pick<BotConfig<BotContext>, "botInfo">
 export function createBot(token: string, deps: BotDeps, opts: CreateBotOptions): Bot<BotContext> {
   const apiRoot = deps.config.telegram.apiRoot;
   const bot = new Bot<BotContext>(token, { botInfo: opts.botInfo, client: { apiRoot } });
+  bot.api.config.use(countCalls);
   // Every 429 waits retry_after; network errors and 5xx are retried too (bounded).
   bot.api.config.use(autoRetry({ maxRetryAttempts: 6, maxDelaySeconds: 120 }));
   const fastApi = new Api(token, { apiRoot });
+  fastApi.config.use(countCalls);
 
   bot.use(updateAccounting(opts));
   bot.use(contextSetup(deps, fastApi));

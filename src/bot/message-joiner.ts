@@ -54,8 +54,8 @@ export type JoinTicket =
   | { kind: "alone" }
   /** It starts a group: `lead` is called (synchronously, from a later offer, a timer or flush) when the group is complete. */
   | { kind: "leads"; supersedes?: Message }
-  /** It was added to a group; resolves once that group was handed to its leader. */
-  | { kind: "joined"; handedOver: Promise<void> };
+  /** It was added to a group; resolves with the group once it was handed to its leader. */
+  | { kind: "joined"; handedOver: Promise<JoinedMessages> };
 
 interface Group {
   kind: JoinKind;
@@ -66,7 +66,7 @@ interface Group {
   supersedes?: Message;
   timer: unknown;
   lead: (joined: JoinedMessages) => void;
-  handOvers: Array<() => void>;
+  handOvers: Array<(joined: JoinedMessages) => void>;
 }
 
 type Shape = "command" | "album" | "forward" | "long" | "text" | "other";
@@ -176,7 +176,7 @@ export class MessageJoiner {
       }
     }
     group.messages.push(msg);
-    const handedOver = new Promise<void>((resolve) => group.handOvers.push(resolve));
+    const handedOver = new Promise<JoinedMessages>((resolve) => group.handOvers.push(resolve));
     if (completeNow) this.#complete(group);
     else this.#arm(group);
     return { kind: "joined", handedOver };
@@ -197,7 +197,7 @@ export class MessageJoiner {
     if (group.supersedes) joined.supersedes = group.supersedes;
     // The leader first, synchronously: it takes its place in the chat's queue before anything that came after.
     group.lead(joined);
-    for (const handOver of group.handOvers) handOver();
+    for (const handOver of group.handOvers) handOver(joined);
   }
 
   #remember(key: string, msg: Message): void {

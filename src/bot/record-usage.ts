@@ -1,6 +1,7 @@
 import type { BotContext } from "./context.js";
 import { estimateCost } from "../ai/pricing.js";
 import { senderOf } from "./sender.js";
+import { tokens } from "../util/metrics.js";
 
 /** What one model call used, as the model server reported it (audio: as measured by the bot). */
 export interface ModelUsage {
@@ -24,6 +25,8 @@ export interface ModelUsage {
 export async function recordUsage(ctx: BotContext, usage: ModelUsage[]): Promise<void> {
   const { deps } = ctx;
   for (const u of usage) {
+    tokens.inc({ model: u.model, kind: "prompt" }, u.promptTokens);
+    tokens.inc({ model: u.model, kind: "completion" }, u.completionTokens);
     const { spokenCharacters, ...recorded } = u;
     const costUsd = estimateCost(
       {

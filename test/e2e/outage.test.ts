@@ -76,4 +76,21 @@ describe("when the Bot API goes away while the bot runs", () => {
     }
     expect(gaps[2]!).toBeGreaterThan(gaps[0]! * 1.2);
   }, 30_000);
+
+  it("finishes an answer in flight once the Bot API is back after 15 s away, and answers what was asked meanwhile", async () => {
+    const { user, chat } = newPrivateChat(h);
+    const other = newPrivateChat(h);
+    const proxy = h.proxy!;
+    h.openai.enqueue({ text: "a slow answer that is streaming when Telegram goes away", chunkSize: 4, delayMs: 100 }, { text: "asked while Telegram was away" });
+    const target = h.app.handled + 2;
+    h.telegram.userSends({ chat: chat.id, from: user, text: "tell me slowly" });
+    await h.telegram.waitFor((c) => c.method === "sendMessageDraft" && Number(c.params.chat_id) === chat.id, 10_000);
+    await proxy.down();
+    h.telegram.userSends({ chat: other.chat.id, from: other.user, text: "and me?" });
+    await new Promise((r) => setTimeout(r, 15_000));
+    await proxy.up();
+    await h.app.whenHandled(target, 30_000);
+    expect(h.telegram.botMessages(chat.id).map((m) => m.text)).toEqual(["a slow answer that is streaming when Telegram goes away"]);
+    expect(h.telegram.botMessages(other.chat.id).map((m) => m.text)).toEqual(["asked while Telegram was away"]);
+  }, 60_000);
 });

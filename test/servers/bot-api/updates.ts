@@ -50,7 +50,9 @@ export class UpdateQueue {
 
   /** Updates not yet confirmed by an offset, oldest first. */
   private updates: Json[] = [];
-  private nextUpdateId = 1;
+  // Telegram's update ids start at an arbitrary positive number; a random one here keeps bots whose queue outlives a
+  // test (Redis: update ids are remembered for a day) from taking a new server's updates for redeliveries.
+  private nextUpdateId = 1 + Math.floor(Math.random() * 1e9);
   /** The allowed_updates of the last getUpdates that gave them ([] = Telegram's default set). */
   private allowedUpdates: string[] = [];
   private pendingPoll: PendingPoll | undefined;
