@@ -56,7 +56,8 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     maxRetries: 1,
     timeout: config.openai.idleTimeoutMs,
   });
-  const usage = new UsageStore(store.keyv, { now });
+  const { shared } = store;
+  const usage = new UsageStore(store.keyv, { now, shared });
   return {
     config,
     log,
@@ -67,7 +68,7 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     transcriber: new Transcriber({ openai, model: config.openai.transcribeModel }),
     speech: new SpeechSynthesizer({ openai, model: config.openai.ttsModel, voice: config.openai.ttsVoice }),
     encoding,
-    history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
+    history: new HistoryStore(store, { budgetTokens: config.historyTokenBudget }),
     usage,
     settings: new ChatSettingsStore(store.keyv),
     pacer: new Pacer(),
@@ -75,15 +76,15 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     pictureDownloads: new InFlight<Uint8Array>(),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
-    accessRefusals: new AccessRefusals(store.keyv, { now }),
-    limitNotices: new LimitNotices(store.keyv, { now }),
+    accessRefusals: new AccessRefusals(store.keyv, { now, shared }),
+    limitNotices: new LimitNotices(store.keyv, { now, shared }),
     admins: new AdminCache({ ttlMs: config.adminCacheMs, now }),
     limits: new ModelCallLimits({
       ownerIds: config.access.ownerIds,
       budgets: config.budgets,
       usage,
-      holds: new BudgetHolds(store.keyv, { now }),
-      rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now }),
+      holds: new BudgetHolds(store.keyv, { now, shared }),
+      rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now, shared }),
       prices: config.modelPrices,
       now,
       onReleaseError: (err) => log.warn({ err }, "budget hold not released (it lapses on its own)"),
