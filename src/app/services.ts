@@ -20,6 +20,7 @@ import { HistoryStore } from "../storage/history.js";
 import { UsageStore } from "../storage/usage.js";
 import { ChatSettingsStore } from "../storage/settings.js";
 import { Pacer } from "../telegram/pacer.js";
+import { SharedPacer } from "../telegram/shared-pacer.js";
 import { DraftSupport } from "../telegram/draft-support.js";
 import { AccessRefusals } from "../services/access.js";
 import { AdminCache } from "../services/admins.js";
@@ -71,7 +72,10 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     history: new HistoryStore(store, { budgetTokens: config.historyTokenBudget }),
     usage,
     settings: new ChatSettingsStore(store.keyv),
-    pacer: new Pacer(),
+    // With Redis, every instance paces in the same windows; otherwise one process owns them (in memory, no round trip).
+    pacer: store.scripts
+      ? new SharedPacer(store.scripts, undefined, everyMinute((err) => log.warn({ err }, "shared pacer unreachable: pacing in memory meanwhile")))
+      : new Pacer(),
     drafts: new DraftSupport({ now: () => now().getTime() }),
     pictureDownloads: new InFlight<Uint8Array>(),
     // The chat's language (/settings) wins over the user's Telegram language.
@@ -99,5 +103,15 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
       search: config.web.searxngUrl ? new SearxngClient({ baseUrl: config.web.searxngUrl }) : undefined,
     },
     answers: new AnswersInFlight(),
+  };
+}
+
+/** `report`, at most once a minute: an outage fails every attempt, and one line says it. */
+function everyMinute(report: (err: unknown) => void): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    report(err);
   };
 }

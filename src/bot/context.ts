@@ -17,7 +17,7 @@ import type { IpfsPinner } from "../ipfs/pin.js";
 import type { HistoryStore } from "../storage/history.js";
 import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
-import type { Pacer } from "../telegram/pacer.js";
+import type { Pacing } from "../telegram/pacer.js";
 import type { DraftSupport } from "../telegram/draft-support.js";
 import type { InlineMessageTarget } from "../telegram/target.js";
 import type { AccessRefusals } from "../services/access.js";
@@ -65,7 +65,7 @@ export interface BotDeps {
   usage: UsageStore;
   /** Per-chat settings (system prompt, model, history mode, language). */
   settings: ChatSettingsStore;
-  pacer: Pacer;
+  pacer: Pacing;
   drafts: DraftSupport;
   /** Users' pictures being downloaded, shared by the requests that need them at the same time (bot/pictures.ts). */
   pictureDownloads: InFlight<Uint8Array>;
