@@ -21,8 +21,9 @@ const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /** Forwards each request to the next target in turn (per request, not per connection: delivery keeps connections). */
-async function startRoundRobin(targets: string[]): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
+async function startRoundRobin(targets: string[]): Promise<{ url: string; counts: number[]; failed: () => number; close(): Promise<void> }> {
   const counts = targets.map(() => 0);
+  let failed = 0;
   let next = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -38,6 +39,7 @@ async function startRoundRobin(targets: string[]): Promise<{ url: string; counts
           res.end(Buffer.from(await upstream.arrayBuffer()));
         })
         .catch(() => {
+          failed++;
           res.writeHead(502);
           res.end();
         });
@@ -45,7 +47,7 @@ async function startRoundRobin(targets: string[]): Promise<{ url: string; counts
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, counts, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}`, counts, failed: () => failed, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 async function freePort(): Promise<number> {
@@ -86,7 +88,9 @@ async function dropPrefix(prefix: string): Promise<void> {
 export async function floodInstances(instances = 2): Promise<string[]> {
   const title = `Flood control with ${instances} instances (webhooks round-robin, one Redis): 50 private + 10 group chats at once`;
   if (!(await redisReachable())) return [title, `  not run: no Redis at ${REDIS_URL} (set REDIS_URL)`];
-  const telegram: BotApiServer = await startBotApiServer({ latencyMs: RTT_MS });
+  // Telegram waits far longer than the test server's 10 s for a webhook's answer before delivering again; a shorter
+  // wait would have the other instance answer the same update a second time (de-duplication is the update queue's).
+  const telegram: BotApiServer = await startBotApiServer({ latencyMs: RTT_MS, webhookDelivery: { timeoutMs: 60_000 } });
   const openai = await startOpenAIServer();
   const dir = await mkdtemp(join(tmpdir(), "bench-instances-"));
   const prefix = `bench-flood-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -164,7 +168,7 @@ export async function floodInstances(instances = 2): Promise<string[]> {
       `  complete answers: ${doneAt.size}/${all.length}${missing.length ? ` (missing: ${missing.join(",")})` : ""}` +
         `${twice.length ? `; answered twice: ${twice.join(",")}` : ""}  [target all: ${missing.length === 0 && twice.length === 0 ? "ok" : "MISSED"}]; ` +
         `time to complete: median ${(finish.median / 1000).toFixed(1)} s, max ${(finish.max / 1000).toFixed(1)} s`,
-      `  updates per instance: ${proxy.counts.join(" / ")}; busiest second: ${Math.max(...perSecond.values())} sends/edits/drafts (Telegram allows ~30)`,
+      `  deliveries per instance: ${proxy.counts.join(" / ")} (${all.length} updates; ${proxy.failed()} failed at the proxy); busiest second: ${Math.max(...perSecond.values())} sends/edits/drafts (Telegram allows ~30)`,
     ];
   } finally {
     await Promise.all(

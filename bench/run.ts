@@ -292,7 +292,7 @@ async function historyCost(): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "bench-history-"));
   const store = await openStore(`sqlite://${join(dir, "h.sqlite")}`);
   await loadEncoding("o200k_base");
-  const history = new HistoryStore(store.keyv, { budgetTokens: 8000 });
+  const history = new HistoryStore(store, { budgetTokens: 8000 });
   const lines: string[] = ["History cost of one turn on SQLite (load + fit to budget + append question and answer)"];
   try {
     const turn = (role: "user" | "assistant", i: number): HistoryTurn => {
