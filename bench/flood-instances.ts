@@ -118,7 +118,8 @@ export async function floodInstances(instances = 2): Promise<string[]> {
       });
       children.push(child);
     }
-    const deadline = Date.now() + 30_000;
+    // Generous: on a busy machine two processes loading at once take a while.
+    const deadline = Date.now() + 90_000;
     while (telegram.calls.filter((c) => c.method === "setWebhook" && c.status === 200).length < instances) {
       if (Date.now() > deadline) throw new Error("the instances did not start");
       await sleep(50);

@@ -20,8 +20,8 @@ export interface RateLimiterOptions {
 
 /**
  * A sliding window per sender (a user, or a chat writing as itself): at most `maxCalls` in any `windowMs`. The value is the list of call times inside the
- * window, so "try again in N s" is exact. keyv has no atomic update, so the read-modify-write of a key runs in an
- * exclusive section of the store for that key.
+ * window, so "try again in N s" is exact. With Redis the window is a sorted set decided by one script; elsewhere the
+ * list of times is a keyv value whose read-modify-write runs in an exclusive section of the store for that key.
  */
 export class RateLimiter {
   readonly #keyv: Keyv;
@@ -46,6 +46,8 @@ export class RateLimiter {
   take(sender: Sender): Promise<RateDecision> {
     if (!this.enabled) return Promise.resolve({ ok: true });
     const key = "userId" in sender ? `ratelimit:u:${sender.userId}` : `ratelimit:s:${sender.senderChatId}`;
+    // Redis decides in one script (one round trip); other stores read and write the list in an exclusive section.
+    if (this.#shared.takeInWindow) return this.#shared.takeInWindow(key, this.#now().getTime(), this.#windowMs, this.#maxCalls);
     return this.#shared.exclusive([key], async (): Promise<RateDecision> => {
       const now = this.#now().getTime();
       const stored: unknown = await this.#keyv.get(key);

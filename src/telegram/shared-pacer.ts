@@ -205,6 +205,7 @@ export class SharedPacer implements Pacing {
     const [granted, value] = (reply as [number, number]).map(Number) as [number, number];
     const hintKey = this.#hintKey(chatId, kind, intermediate);
     if (granted !== 1) {
+      if (this.#notBefore.size >= 10_000) this.#forgetPastHints();
       this.#notBefore.set(hintKey, Date.now() + value);
       return { wait: value };
     }
@@ -219,6 +220,12 @@ export class SharedPacer implements Pacing {
       : await this.#fallback.acquireFinal(chatId, chatKind, kind);
     if (!local) return { wait: Math.max(1, this.#fallback.delay(chatId, chatKind, kind, true)) };
     return { at: local.at, member: "", windows: [], local };
+  }
+
+  /** Hints of chats that went quiet stay behind; past ones say nothing, so memory stays bounded. */
+  #forgetPastHints(): void {
+    const now = Date.now();
+    for (const [key, at] of this.#notBefore) if (at <= now) this.#notBefore.delete(key);
   }
 
   #key(name: string): string {

@@ -22,6 +22,19 @@ export function luaScript(source: string): LuaScript {
 
 const RELEASE = luaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`);
 
+/** KEYS: the window (a sorted set of times). ARGV: now, window ms, max, a unique member. Returns {1, 0} or {0, wait}. */
+const TAKE_IN_WINDOW = luaScript(`local now, windowMs, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
+-- Every place counts, also one taken with a slightly later clock by another instance a moment ago.
+local n = redis.call('ZCARD', KEYS[1])
+if n >= max then
+  local e = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
+  return {0, math.max(1, tonumber(e[2]) + windowMs - now)}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], windowMs + 60000)
+return {1, 0}`);
+
 /** How long a lock lasts if its holder never releases it (a crash): far longer than any section. */
 const LOCK_TTL_MS = 15_000;
 
@@ -66,6 +79,11 @@ export class RedisSharedState implements SharedState {
     const out: Counters = {};
     for (const [field, value] of Object.entries(stored)) out[field] = toNumber(value);
     return out;
+  }
+
+  async takeInWindow(key: string, nowMs: number, windowMs: number, max: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+    const reply = (await this.runScript(TAKE_IN_WINDOW, [this.key(key)], [nowMs, windowMs, max, randomUUID()])) as [number, number];
+    return Number(reply[0]) === 1 ? { ok: true } : { ok: false, retryAfterMs: Number(reply[1]) };
   }
 
   exclusive<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {

@@ -19,6 +19,12 @@ export interface SharedState {
    * Keys are taken in sorted order so overlapping sets never deadlock. Sections must not nest.
    */
   exclusive<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T>;
+  /**
+   * A sliding window in one atomic step, where the store has one (Redis: a script over a sorted set): takes a place
+   * at `nowMs` if fewer than `max` were taken in the last `windowMs`, else says how long until one frees. Stores
+   * without it leave callers to their exclusive read-modify-write.
+   */
+  takeInWindow?(key: string, nowMs: number, windowMs: number, max: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
 }
 
 /** Sections of one process: a queue per key (what every store did before it was shared). */

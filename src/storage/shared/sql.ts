@@ -71,7 +71,11 @@ export class SqliteSharedState implements SharedState {
       try {
         return await fn();
       } finally {
-        await this.query("COMMIT");
+        // A transaction left open would make every later BEGIN fail: if COMMIT cannot finish, roll back.
+        await this.query("COMMIT").catch(async (error: unknown) => {
+          await this.query("ROLLBACK").catch(() => undefined);
+          throw error;
+        });
       }
     });
   }
