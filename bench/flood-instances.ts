@@ -163,9 +163,11 @@ export async function floodInstances(instances = 2): Promise<string[]> {
     const twice = all.filter((id) => telegram.botMessages(id).filter((m) => plainTail(m.text ?? "") === plainTail(texts.get(id)!)).length > 1);
     const finish = stats([...doneAt.values()]);
     const tooMany = telegram.stats.tooManyRequests;
+    // Where 429s fell (method and chat), so a miss says which window it was.
+    const refused = telegram.calls.filter((c) => c.status === 429).map((c) => `${c.method}@${String(c.params.chat_id ?? c.params.inline_message_id)}`);
     return [
       title,
-      `  429 answers from the Bot API: ${tooMany}  [target 0: ${tooMany === 0 ? "ok" : "MISSED"}]`,
+      `  429 answers from the Bot API: ${tooMany}  [target 0: ${tooMany === 0 ? "ok" : "MISSED"}]${refused.length ? ` (${refused.join(", ")})` : ""}`,
       `  complete answers: ${doneAt.size}/${all.length}${missing.length ? ` (missing: ${missing.join(",")})` : ""}` +
         `${twice.length ? `; answered twice: ${twice.join(",")}` : ""}  [target all: ${missing.length === 0 && twice.length === 0 ? "ok" : "MISSED"}]; ` +
         `time to complete: median ${(finish.median / 1000).toFixed(1)} s, max ${(finish.max / 1000).toFixed(1)} s`,
