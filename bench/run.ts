@@ -22,19 +22,11 @@ import { openStore } from "../src/storage/store.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../src/storage/history.js";
 import { loadEncoding, messageTokens } from "../src/ai/tokens.js";
 import { startCommand, TARGETS } from "./startup.js";
+import { answerText, chatOf, plainTail, sleep, stats } from "./flood-common.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s.
-
-/** ~300 tokens of realistic Markdown (about 4 characters a token). */
-function answerText(seed: number): string {
-  const para = `Answer ${seed}: **streaming** keeps people reading while the model writes, and *pacing* keeps Telegram happy.`;
-  const lines = [`## Part ${seed}`, para, "", "- first point about drafts", "- second point about edits", ""];
-  lines.push("```ts", `const answer${seed} = await stream(model, { tokens: 300 });`, "console.log(answer);", "```", "");
-  while (lines.join("\n").length < 1200) lines.push(para, "");
-  return lines.join("\n").slice(0, 1200);
-}
 
 interface BotProcess {
   child: ChildProcess;
@@ -99,8 +91,6 @@ async function startBot(telegram: BotApiServer, openai: OpenAIServer, dir: strin
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 interface Rig {
   telegram: BotApiServer;
   openai: OpenAIServer;
@@ -122,22 +112,6 @@ async function withBot<T>(run: (rig: Rig) => Promise<T>, prepare?: (openai: Open
     await openai.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The chat a request belongs to: the bench writes "chat <id>:" into each question. */
-function chatOf(body: ChatRequestBody): number {
-  const last = body.messages.at(-1);
-  const content = last?.content ?? "";
-  return Number(/chat (-?\d+):/.exec(typeof content === "string" ? content : JSON.stringify(content))?.[1] ?? NaN);
-}
-
-/** The last 30 characters of a text, ignoring Markdown marks and whitespace. */
-const plainTail = (text: string) => text.replace(/[`*#\s-]/g, "").slice(-30);
-
-function stats(values: number[]): { median: number; p95: number; max: number } {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-  return { median: at(0.5), p95: at(0.95), max: s.at(-1) ?? NaN };
 }
 
 interface Timing {
@@ -325,7 +299,7 @@ async function historyCost(): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "bench-history-"));
   const store = await openStore(`sqlite://${join(dir, "h.sqlite")}`);
   await loadEncoding("o200k_base");
-  const history = new HistoryStore(store.keyv, { budgetTokens: 8000 });
+  const history = new HistoryStore(store, { budgetTokens: 8000 });
   const lines: string[] = ["History cost of one turn on SQLite (load + fit to budget + append question and answer)"];
   try {
     const turn = (role: "user" | "assistant", i: number): HistoryTurn => {
@@ -396,6 +370,10 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["startup", startup],
   ["latency", latencyAndCpu],
   ["flood", floodControl],
+  // The same flood from two instances sharing Redis (part of `flood`; alone as `flood2`, three instances as `flood3`).
+  ["flood", async () => (await import("./flood-instances.js")).floodInstances(2)],
+  ["flood2", async () => (await import("./flood-instances.js")).floodInstances(2)],
+  ["flood3", async () => (await import("./flood-instances.js")).floodInstances(3)],
   ["history", historyCost],
   ["tokenizer", tokenizer],
   ["pictures", pictures],
@@ -406,7 +384,7 @@ const sections: Array<[string, () => Promise<string[]>]> = [
   ["queue", async () => (await import("./queue.js")).queueBench()],
 ];
 for (const [name, run] of sections) {
-  if (only.length > 0 && !only.includes(name)) continue;
+  if (only.length > 0 ? !only.includes(name) : name === "flood2" || name === "flood3") continue;
   const lines = await run();
   if (lines.length > 0) console.log(`${lines.join("\n")}\n`);
 }

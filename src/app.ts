@@ -95,9 +95,11 @@ export async function startApp(config: Config, opts: AppOptions = {}): Promise<A
   // The update queue lives beside the store (the same SQLite file, Redis or PostgreSQL), keyed by the bot's id and
   // its Bot API server (a local Bot API server numbers its updates on its own): two bots sharing one Redis keep
   // their updates apart, and every instance of one bot shares them.
+  // STORE_URL's ?prefix= (Redis) puts the queue under the same prefix as the rest of the bot's keys.
   const apiTag = createHash("sha256").update(config.telegram.apiRoot).digest("hex").slice(0, 8);
+  const storePrefix = config.store.kind === "redis" && config.store.prefix ? `${config.store.prefix}:` : "";
   const queue: UpdateQueue = await openUpdateQueue(config.store, {
-    prefix: `tgbot:${botInfo.id}:${apiTag}:queue`,
+    prefix: `${storePrefix}tgbot:${botInfo.id}:${apiTag}:queue`,
     onError: (err, what) => log.warn({ err }, `update queue: ${what} failed`),
     onRebalance: (held) => log.info({ partitions: held }, "update queue partitions held"),
   }).catch(async (err: unknown) => {

@@ -22,6 +22,7 @@ import { ChatSettingsStore } from "../storage/settings.js";
 import { PersonaChoiceStore } from "../storage/persona-choices.js";
 import type { PersonaCatalogue } from "../services/personas.js";
 import { Pacer } from "../telegram/pacer.js";
+import { SharedPacer } from "../telegram/shared-pacer.js";
 import { DraftSupport } from "../telegram/draft-support.js";
 import { EphemeralSupport } from "../telegram/ephemeral-support.js";
 import { AccessRefusals } from "../services/access.js";
@@ -76,7 +77,8 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     timeout: config.openai.idleTimeoutMs,
     fetch: timedFetch,
   });
-  const usage = new UsageStore(store.keyv, { now });
+  const { shared } = store;
+  const usage = new UsageStore(store.keyv, { now, shared });
   return {
     config,
     log,
@@ -87,26 +89,29 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     transcriber: new Transcriber({ openai, model: config.openai.transcribeModel }),
     speech: new SpeechSynthesizer({ openai, model: config.openai.ttsModel, voice: config.openai.ttsVoice }),
     encoding,
-    history: new HistoryStore(store.keyv, { budgetTokens: config.historyTokenBudget }),
+    history: new HistoryStore(store, { budgetTokens: config.historyTokenBudget }),
     usage,
     settings: new ChatSettingsStore(store.keyv),
     personas: opts.personas,
     personaChoices: new PersonaChoiceStore(store.keyv),
-    pacer: new Pacer(),
+    // With Redis, every instance paces in the same windows; otherwise one process owns them (in memory, no round trip).
+    pacer: store.scripts
+      ? new SharedPacer(store.scripts, undefined, everyMinute((err) => log.warn({ err }, "shared pacer unreachable: pacing in memory meanwhile")))
+      : new Pacer(),
     drafts: new DraftSupport({ now: () => now().getTime() }),
     ephemeral: new EphemeralSupport({ now: () => now().getTime() }),
     pictureDownloads: new InFlight<Uint8Array>(),
     // The chat's language (/settings) wins over the user's Telegram language.
     i18n: createI18n<BotContext>({ chatLocale: async (ctx) => (await ctx.chatSettings()).language }),
-    accessRefusals: new AccessRefusals(store.keyv, { now }),
-    limitNotices: new LimitNotices(store.keyv, { now }),
+    accessRefusals: new AccessRefusals(store.keyv, { now, shared }),
+    limitNotices: new LimitNotices(store.keyv, { now, shared }),
     admins: new AdminCache({ ttlMs: config.adminCacheMs, now }),
     limits: new ModelCallLimits({
       ownerIds: config.access.ownerIds,
       budgets: config.budgets,
       usage,
-      holds: new BudgetHolds(store.keyv, { now }),
-      rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now }),
+      holds: new BudgetHolds(store.keyv, { now, shared }),
+      rateLimiter: new RateLimiter(store.keyv, { ...config.rateLimit, now, shared }),
       prices: config.modelPrices,
       now,
       onReleaseError: (err) => log.warn({ err }, "budget hold not released (it lapses on its own)"),
@@ -122,5 +127,15 @@ export function buildServices(config: Config, opts: ServiceOptions): BotDeps {
     },
     answers: new AnswersInFlight(),
     joiner: new MessageJoiner(),
+  };
+}
+
+/** `report`, at most once a minute: an outage fails every attempt, and one line says it. */
+function everyMinute(report: (err: unknown) => void): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    report(err);
   };
 }

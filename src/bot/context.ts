@@ -19,7 +19,7 @@ import type { UsageStore } from "../storage/usage.js";
 import type { ChatSettings, ChatSettingsStore } from "../storage/settings.js";
 import type { PersonaChoiceStore } from "../storage/persona-choices.js";
 import type { PersonaCatalogue } from "../services/personas.js";
-import type { Pacer } from "../telegram/pacer.js";
+import type { Pacing } from "../telegram/pacer.js";
 import type { DraftSupport } from "../telegram/draft-support.js";
 import type { EphemeralSupport } from "../telegram/ephemeral-support.js";
 import type { InlineMessageTarget } from "../telegram/target.js";
@@ -73,7 +73,7 @@ export interface BotDeps {
   personas: PersonaCatalogue;
   /** Members' own personas in groups with one history per member. */
   personaChoices: PersonaChoiceStore;
-  pacer: Pacer;
+  pacer: Pacing;
   drafts: DraftSupport;
   /** Whether the Bot API server takes ephemeral messages (replies shown to one member of a group). */
   ephemeral: EphemeralSupport;

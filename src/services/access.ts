@@ -3,6 +3,7 @@
  * that they may not. The gate itself (which updates get the line) is bot/access-gate.ts.
  */
 import type Keyv from "keyv";
+import type { SharedState } from "../storage/shared/shared-state.js";
 import { ToldOnce } from "./told-once.js";
 
 /** The allow lists and the owners, as configured. */
@@ -36,7 +37,7 @@ export const ACCESS_TOLD_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export class AccessRefusals {
   readonly #told: ToldOnce;
 
-  constructor(keyv: Keyv, opts: { now?: () => Date } = {}) {
+  constructor(keyv: Keyv, opts: { now?: () => Date; shared?: SharedState } = {}) {
     this.#told = new ToldOnce(keyv, opts);
   }
 

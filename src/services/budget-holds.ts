@@ -7,15 +7,14 @@
  * Holds live in the store, per scope and UTC day (`budget:hold:u:42:2026-11-25`), each with its own expiry: a process
  * that dies in the middle of a call does not keep its holds for ever, only for HOLD_TTL_MS.
  *
- * Check-and-hold is atomic within this process (serialised per scope with KeyedQueue over keyv's read-modify-write).
- * Several instances sharing one store would need the store's own atomic operations for it (a Lua script or MULTI in
- * Redis, a transaction with SELECT … FOR UPDATE in SQL); until counters move there, two instances admitting the same
- * sender at the same instant can each admit one call over the budget.
+ * Check-and-hold is atomic across instances: it runs in the store's exclusive section for its scopes (store.shared:
+ * a lock key in Redis, advisory locks in PostgreSQL, BEGIN IMMEDIATE in SQLite), so two instances admitting the same
+ * sender at the same instant see each other's holds.
  */
 import { randomUUID } from "node:crypto";
 import type Keyv from "keyv";
 import { scopeId, utcDay, type UsageScope } from "../storage/usage.js";
-import { KeyedQueue } from "../util/keyed-queue.js";
+import { MemorySharedState, type SharedState } from "../storage/shared/shared-state.js";
 
 /** How long a hold lasts at most: far longer than any answer takes, short enough that a crash costs little. */
 export const HOLD_TTL_MS = 15 * 60_000;
@@ -49,10 +48,12 @@ export class BudgetHolds {
   readonly #keyv: Keyv;
   readonly #now: () => Date;
   readonly #ttlMs: number;
-  readonly #queue = new KeyedQueue();
+  readonly #shared: SharedState;
 
-  constructor(keyv: Keyv, opts: { now: () => Date; ttlMs?: number }) {
+  /** `shared`: the store's (store.shared); without it, holds are exclusive within this process only. */
+  constructor(keyv: Keyv, opts: { now: () => Date; ttlMs?: number; shared?: SharedState }) {
     this.#keyv = keyv;
+    this.#shared = opts.shared ?? new MemorySharedState();
     this.#now = opts.now;
     this.#ttlMs = opts.ttlMs ?? HOLD_TTL_MS;
   }
@@ -71,7 +72,7 @@ export class BudgetHolds {
   async reserve<R>(scopes: readonly UsageScope[], amount: Amount, decide: () => Promise<R | undefined>): Promise<{ refusal: R } | { hold: HoldRef }> {
     const day = utcDay(this.#now());
     const keys = scopes.map((scope) => this.#key(scope, day));
-    return this.#queue.runAll(keys, async () => {
+    return this.#shared.exclusive(keys, async () => {
       const refusal = await decide();
       if (refusal !== undefined) return { refusal };
       const now = this.#now().getTime();
@@ -84,7 +85,7 @@ export class BudgetHolds {
   /** Releases a hold (the call ended; its real usage is recorded, or there was none). */
   release(ref: HoldRef): Promise<void> {
     const keys = ref.scopes.map((scope) => this.#key(scope, ref.day));
-    return this.#queue.runAll(keys, async () => {
+    return this.#shared.exclusive(keys, async () => {
       const now = this.#now().getTime();
       for (const key of keys) await this.#write(key, (await this.#live(key, now)).filter((h) => h.id !== ref.id));
     });

@@ -4,6 +4,7 @@
  * of questions costs one line, not a line each (which would also run into Telegram's flood control).
  */
 import type Keyv from "keyv";
+import type { SharedState } from "../storage/shared/shared-state.js";
 import { scopeId, utcDay, type Sender } from "../storage/usage.js";
 import { nextUtcMidnight } from "./budgets.js";
 import type { Refusal } from "./limits.js";
@@ -13,7 +14,7 @@ export class LimitNotices {
   readonly #told: ToldOnce;
   readonly #now: () => Date;
 
-  constructor(keyv: Keyv, opts: { now: () => Date }) {
+  constructor(keyv: Keyv, opts: { now: () => Date; shared?: SharedState }) {
     this.#now = opts.now;
     this.#told = new ToldOnce(keyv, opts);
   }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Keyv from "keyv";
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { RateLimiter } from "./rate-limiter.js";
 import { openStore } from "../storage/store.js";
@@ -72,5 +73,27 @@ describe("RateLimiter", () => {
     await keyv.set("ratelimit:u:3", { not: "a list" });
     const limiter = new RateLimiter(keyv, { windowMs: 1000, maxCalls: 1 });
     expect(await limiter.take({ userId: 3 })).toEqual({ ok: true });
+  });
+
+  it.skipIf(!process.env.REDIS_URL)("decides in one Redis script with the same answers, shared by two instances", async () => {
+    const namespace = `ratelimit-test-${randomUUID()}`;
+    const a = await openStore(process.env.REDIS_URL!, { namespace });
+    const b = await openStore(process.env.REDIS_URL!, { namespace });
+    try {
+      const c = clock("2026-05-01T12:00:00Z");
+      const first = new RateLimiter(a.keyv, { windowMs: 60_000, maxCalls: 2, now: c.now, shared: a.shared });
+      const second = new RateLimiter(b.keyv, { windowMs: 60_000, maxCalls: 2, now: c.now, shared: b.shared });
+      expect(await first.take({ userId: 9 })).toEqual({ ok: true });
+      c.advance(10_000);
+      expect(await second.take({ userId: 9 })).toEqual({ ok: true });
+      c.advance(5_000);
+      expect(await first.take({ userId: 9 })).toEqual({ ok: false, retryAfterMs: 45_000 });
+      c.advance(45_000);
+      expect(await second.take({ userId: 9 })).toEqual({ ok: true });
+      expect(await first.take({ senderChatId: -9 })).toEqual({ ok: true });
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The per-user rate limit on model calls (RATE_LIMIT_MAX_CALLS in any RATE_LIMIT_WINDOW_SECONDS). State lives in
- * keyv so every instance of the bot sees the same counts.
+ * keyv so every instance of the bot sees the same counts, and each take runs in the store's exclusive section for
+ * its key (store.shared), so instances taking slots for one sender at the same instant never overshoot.
  */
 import type Keyv from "keyv";
 import type { Sender } from "../storage/usage.js";
-import { KeyedQueue } from "../util/keyed-queue.js";
+import { MemorySharedState, type SharedState } from "../storage/shared/shared-state.js";
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterMs: number };
 
@@ -13,26 +14,28 @@ export interface RateLimiterOptions {
   /** Calls allowed in any window; 0 switches the limit off. */
   maxCalls: number;
   now?: () => Date;
+  /** The store's shared state (store.shared); without it, takes are exclusive within this process only. */
+  shared?: SharedState;
 }
 
 /**
  * A sliding window per sender (a user, or a chat writing as itself): at most `maxCalls` in any `windowMs`. The value is the list of call times inside the
- * window, so "try again in N s" is exact. keyv has no atomic update: updates are serialised per key inside this
- * process; two instances taking a slot for the same user at the same instant can each admit one call (a bounded
- * overshoot of one call per extra instance).
+ * window, so "try again in N s" is exact. With Redis the window is a sorted set decided by one script; elsewhere the
+ * list of times is a keyv value whose read-modify-write runs in an exclusive section of the store for that key.
  */
 export class RateLimiter {
   readonly #keyv: Keyv;
   readonly #windowMs: number;
   readonly #maxCalls: number;
   readonly #now: () => Date;
-  readonly #queue = new KeyedQueue();
+  readonly #shared: SharedState;
 
   constructor(keyv: Keyv, opts: RateLimiterOptions) {
     this.#keyv = keyv;
     this.#windowMs = opts.windowMs;
     this.#maxCalls = opts.maxCalls;
     this.#now = opts.now ?? (() => new Date());
+    this.#shared = opts.shared ?? new MemorySharedState();
   }
 
   get enabled(): boolean {
@@ -43,7 +46,9 @@ export class RateLimiter {
   take(sender: Sender): Promise<RateDecision> {
     if (!this.enabled) return Promise.resolve({ ok: true });
     const key = "userId" in sender ? `ratelimit:u:${sender.userId}` : `ratelimit:s:${sender.senderChatId}`;
-    return this.#queue.run(key, async (): Promise<RateDecision> => {
+    // Redis decides in one script (one round trip); other stores read and write the list in an exclusive section.
+    if (this.#shared.takeInWindow) return this.#shared.takeInWindow(key, this.#now().getTime(), this.#windowMs, this.#maxCalls);
+    return this.#shared.exclusive([key], async (): Promise<RateDecision> => {
       const now = this.#now().getTime();
       const stored: unknown = await this.#keyv.get(key);
       const times = (Array.isArray(stored) ? stored : [])

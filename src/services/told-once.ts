@@ -4,25 +4,26 @@
  * always expire, so the store does not fill up with them.
  */
 import type Keyv from "keyv";
-import { KeyedQueue } from "../util/keyed-queue.js";
+import { MemorySharedState, type SharedState } from "../storage/shared/shared-state.js";
 
 export class ToldOnce {
   readonly #keyv: Keyv;
   readonly #now: () => Date;
-  readonly #queue = new KeyedQueue();
+  readonly #shared: SharedState;
 
-  constructor(keyv: Keyv, opts: { now?: () => Date } = {}) {
+  /** `shared`: the store's (store.shared); without it, marks are exclusive within this process only. */
+  constructor(keyv: Keyv, opts: { now?: () => Date; shared?: SharedState } = {}) {
     this.#keyv = keyv;
+    this.#shared = opts.shared ?? new MemorySharedState();
     this.#now = opts.now ?? (() => new Date());
   }
 
   /**
-   * True the first time `key` is asked about within `ttlMs`, false afterwards. Check and mark are serialised per key
-   * in this process; two instances asking at the very same moment could both say it once (keyv has no atomic
-   * set-if-absent: Redis SET NX or an INSERT … ON CONFLICT DO NOTHING would close that gap).
+   * True the first time `key` is asked about within `ttlMs`, false afterwards. Check and mark run in the store's
+   * exclusive section for the key, so two instances asking at the very same moment say it once between them.
    */
   first(key: string, ttlMs: number): Promise<boolean> {
-    return this.#queue.run(key, async () => {
+    return this.#shared.exclusive([key], async () => {
       const now = this.#now().getTime();
       const stored: unknown = await this.#keyv.get(key);
       // What counts is the time in the mark (the injectable clock); a mark of an older version (`true`, no expiry) is

@@ -5,14 +5,14 @@
  * Token counts are computed once, when a turn is created (src/ai/turn-tokens.ts), and stored with
  * the turn; trimming and fitToBudget only add stored numbers, so nothing is ever re-tokenized.
  *
- * Concurrency: append() and replaceLast() are read-modify-write. The bot serializes updates per chat inside one
- * process, which makes that safe. Two processes writing the same chat at the same moment (the
- * future multi-instance webhook mode) can lose one of the two appends; that needs a per-chat lock
- * or an atomic list in Redis/Postgres and is left to that issue.
+ * Concurrency: append() and replaceLast() are read-modify-write, run in the store's exclusive section for the key
+ * (store.shared: a lock key in Redis, an advisory lock in PostgreSQL, BEGIN IMMEDIATE in SQLite), so instances
+ * writing the same chat at the same moment lose nothing. Given a bare Keyv, sections are exclusive in this process.
  */
 import Keyv from "keyv";
 import type { Store } from "./store.js";
 import type { DocumentRef } from "./documents.js";
+import { MemorySharedState, type SharedState } from "./shared/shared-state.js";
 
 export interface ImageRef {
   /** Telegram file_id: the bytes are fetched again when a follow-up question needs the photo. */
@@ -165,9 +165,11 @@ export class HistoryStore {
   private readonly keyv: Keyv;
   private readonly budgetTokens: number;
   private readonly maxTurns: number;
+  private readonly shared: SharedState;
 
   constructor(store: Keyv | Store, opts: HistoryStoreOptions) {
     this.keyv = store instanceof Keyv ? store : store.keyv;
+    this.shared = store instanceof Keyv ? new MemorySharedState() : store.shared;
     if (!isCount(opts.budgetTokens)) throw new RangeError(`budgetTokens must be a non-negative number, got ${String(opts.budgetTokens)}`);
     const maxTurns = opts.maxTurns ?? DEFAULT_MAX_TURNS;
     if (!Number.isSafeInteger(maxTurns) || maxTurns < 1) throw new RangeError(`maxTurns must be a positive integer, got ${maxTurns}`);
@@ -188,8 +190,10 @@ export class HistoryStore {
   async append(key: string, ...turns: HistoryTurn[]): Promise<void> {
     if (turns.length === 0) return;
     assertTurns(turns);
-    const stored = await this.read(key);
-    await this.write(key, stored.turns.concat(turns), stored.totalTokens + sumTokens(turns));
+    await this.shared.exclusive([key], async () => {
+      const stored = await this.read(key);
+      await this.write(key, stored.turns.concat(turns), stored.totalTokens + sumTokens(turns));
+    });
   }
 
   /**
@@ -200,12 +204,14 @@ export class HistoryStore {
    */
   async replaceLast(key: string, questionMessageId: number, ...turns: HistoryTurn[]): Promise<boolean> {
     assertTurns(turns);
-    const stored = await this.read(key);
-    const start = lastQuestionIndex(stored.turns);
-    if (start < 0 || stored.turns[start]!.messageId !== questionMessageId) return false;
-    const removed = sumTokens(stored.turns.slice(start));
-    await this.write(key, stored.turns.slice(0, start).concat(turns), stored.totalTokens - removed + sumTokens(turns));
-    return true;
+    return this.shared.exclusive([key], async () => {
+      const stored = await this.read(key);
+      const start = lastQuestionIndex(stored.turns);
+      if (start < 0 || stored.turns[start]!.messageId !== questionMessageId) return false;
+      const removed = sumTokens(stored.turns.slice(start));
+      await this.write(key, stored.turns.slice(0, start).concat(turns), stored.totalTokens - removed + sumTokens(turns));
+      return true;
+    });
   }
 
   /** The newest question in `turns` and its answer (undefined for an empty history). */

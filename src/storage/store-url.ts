@@ -4,7 +4,8 @@
  *
  *   sqlite://./data/bot.sqlite, sqlite://data/bot.sqlite  relative to the working directory
  *   sqlite:///var/lib/bot/bot.sqlite                       absolute
- *   redis://[user:pass@]host:port[/db], rediss://…         Redis (rediss = TLS)
+ *   redis://[user:pass@]host:port[/db], rediss://…         Redis (rediss = TLS); ?prefix=name puts every key under
+ *                                                          name (default "keyv"): bots or test runs sharing one Redis
  *   postgres://…, postgresql://…                           PostgreSQL (table "keyv")
  *   memory://                                              in-process Map, gone on exit
  *
@@ -17,7 +18,7 @@ const ACCEPTED = "sqlite://path, redis://, rediss://, postgres://, postgresql://
 /** Where the store lives, as parsed from STORE_URL. */
 export type StoreLocation =
   | { kind: "sqlite"; file: string }
-  | { kind: "redis"; url: string }
+  | { kind: "redis"; url: string; prefix?: string }
   | { kind: "postgres"; url: string }
   | { kind: "memory" };
 
@@ -87,7 +88,11 @@ export function parseStoreUrl(raw: string): StoreLocation {
       }
       if (scheme.startsWith("redis")) {
         if (!parsed.hostname) throw configError(url, "has no host");
-        return { kind: "redis", url };
+        const prefix = parsed.searchParams.get("prefix");
+        if (prefix === null) return { kind: "redis", url };
+        if (!/^[\w.-]{1,64}$/.test(prefix)) throw configError(url, "has a prefix that is not 1-64 letters, digits, '_', '.' or '-'");
+        parsed.searchParams.delete("prefix");
+        return { kind: "redis", url: parsed.toString(), prefix };
       }
       // A Postgres URL may name no host and put a socket directory in ?host= instead.
       return { kind: "postgres", url };

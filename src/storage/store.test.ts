@@ -71,6 +71,11 @@ describe("STORE_URL parsing", () => {
     expect(parseStoreUrl("postgresql://u@h/db").kind).toBe("postgres");
   });
 
+  it("takes a Redis key prefix from ?prefix= and leaves it out of the URL the client gets", () => {
+    expect(parseStoreUrl("redis://h:6379/2?prefix=bot-a")).toEqual({ kind: "redis", url: "redis://h:6379/2", prefix: "bot-a" });
+    expect(() => parseStoreUrl("redis://h:6379?prefix=a%20b")).toThrow(StoreConfigError);
+  });
+
   it("rejects an unknown scheme with one line naming STORE_URL and the accepted schemes", async () => {
     const error = await expectRejection(openStore("mongodb://user:hunter2@db.example:27017/bot"));
     expect(error).toBeInstanceOf(StoreConfigError);

@@ -23,7 +23,7 @@ export { StoreConfigError, parseStoreUrl, redactStoreUrl, type StoreLocation } f
 /** Opens the store at a parsed STORE_URL (or a URL string, parsed here with the same parser). */
 export async function openStore(location: StoreLocation | string, opts: OpenStoreOptions = {}): Promise<Store> {
   const parsed = typeof location === "string" ? parseStoreUrl(location) : location;
-  const namespace = opts.namespace ?? "keyv";
+  const namespace = opts.namespace ?? (parsed.kind === "redis" ? parsed.prefix : undefined) ?? "keyv";
   const displayUrl = displayStoreUrl(parsed);
   switch (parsed.kind) {
     case "memory":

@@ -1,5 +1,6 @@
 import Keyv from "keyv";
 import { describe, expect, it } from "vitest";
+import { MemorySharedState } from "./shared/shared-state.js";
 import { DAY_TTL_MS, emptyUsage, UsageStore, type Sender } from "./usage.js";
 
 function clock(iso: string) {
@@ -26,8 +27,8 @@ describe("UsageStore", () => {
   });
 
   it("adds each call to the user and the chat, today, this month and in total", async () => {
-    const keyv = new Keyv();
-    const store = new UsageStore(keyv, clock("2026-11-25T10:00:00Z"));
+    const shared = new MemorySharedState();
+    const store = new UsageStore(new Keyv(), { ...clock("2026-11-25T10:00:00Z"), shared });
     await store.record(call());
     await store.record(call({ images: 1, costUsd: 0.042, promptTokens: 50, completionTokens: 0, cachedTokens: 0 }));
     const expected = {
@@ -48,9 +49,9 @@ describe("UsageStore", () => {
         expect(period.costUsd).toBeCloseTo(expected.costUsd, 12);
       }
     }
-    expect(await keyv.get("usage:u:42:d:2026-11-25")).toMatchObject({ calls: 2 });
-    expect(await keyv.get("usage:u:42:m:2026-11")).toMatchObject({ calls: 2 });
-    expect(await keyv.get("usage:c:-100123:total")).toMatchObject({ calls: 2 });
+    expect(await shared.counters("usage:u:42:d:2026-11-25")).toMatchObject({ calls: 2 });
+    expect(await shared.counters("usage:u:42:m:2026-11")).toMatchObject({ calls: 2 });
+    expect(await shared.counters("usage:c:-100123:total")).toMatchObject({ calls: 2 });
     expect((await store.get({ userId: 43 })).total.calls).toBe(0);
   });
 
@@ -91,24 +92,25 @@ describe("UsageStore", () => {
 
   it("counts a day in UTC even when the clock's zone differs", async () => {
     // 2026-11-25T23:30-05:00 is already the 26th in UTC.
-    const keyv = new Keyv();
-    const store = new UsageStore(keyv, clock("2026-11-25T23:30:00-05:00"));
+    const shared = new MemorySharedState();
+    const store = new UsageStore(new Keyv(), { ...clock("2026-11-25T23:30:00-05:00"), shared });
     await store.record(call());
-    expect(await keyv.get("usage:u:42:d:2026-11-26")).toMatchObject({ calls: 1 });
-    expect(await keyv.get("usage:u:42:d:2026-11-25")).toBeUndefined();
+    expect(await shared.counters("usage:u:42:d:2026-11-26")).toMatchObject({ calls: 1 });
+    expect(await shared.counters("usage:u:42:d:2026-11-25")).toEqual({});
     expect((await store.get({ userId: 42 })).today.calls).toBe(1);
   });
 
   it("lets day buckets expire and keeps totals", async () => {
-    const keyv = new Keyv();
-    const store = new UsageStore(keyv);
+    let t = Date.now();
+    const shared = new MemorySharedState(() => t);
+    const store = new UsageStore(new Keyv(), { shared });
     await store.record(call());
     const day = new Date().toISOString().slice(0, 10);
-    const raw = (await keyv.getRaw(`usage:u:42:d:${day}`)) as { expires?: number } | undefined;
-    expect(raw?.expires).toBeGreaterThan(Date.now() + DAY_TTL_MS - 60_000);
-    expect(raw?.expires).toBeLessThanOrEqual(Date.now() + DAY_TTL_MS);
-    const total = (await keyv.getRaw("usage:u:42:total")) as { expires?: number } | undefined;
-    expect(total?.expires).toBeUndefined();
+    t += DAY_TTL_MS - 60_000;
+    expect(await shared.counters(`usage:u:42:d:${day}`)).toMatchObject({ calls: 1 });
+    t += 60_001;
+    expect(await shared.counters(`usage:u:42:d:${day}`)).toEqual({});
+    expect(await shared.counters("usage:u:42:total")).toMatchObject({ calls: 1 });
   });
 
   it("charges only the chat when there is no user, and counts unpriced calls", async () => {
@@ -140,7 +142,7 @@ describe("UsageStore", () => {
     expect(today.calls).toBe(50);
   });
 
-  it("ignores negative or non-finite numbers and reads damaged entries as zero", async () => {
+  it("ignores negative or non-finite numbers, adds records of older versions and reads damaged entries as zero", async () => {
     const keyv = new Keyv();
     const store = new UsageStore(keyv, clock("2026-11-25T10:00:00Z"));
     await keyv.set("usage:u:42:total", { calls: "many", promptTokens: -5, costUsd: 1.5 });

@@ -1,5 +1,5 @@
 import type Keyv from "keyv";
-import { KeyedQueue } from "../util/keyed-queue.js";
+import { MemorySharedState, type SharedState } from "./shared/shared-state.js";
 
 /** What was spent in one period. Tokens as OpenAI reports them; costUsd an estimate from src/ai/pricing.ts. */
 export interface UsageRecord {
@@ -112,17 +112,20 @@ function periods(now: Date): { day: string; month: string } {
  * `usage:u:<userId>:d:2026-11-25`, `usage:u:<userId>:m:2026-11`, `usage:u:<userId>:total` (and `usage:c:<chatId>:…`
  * for chats, `usage:s:<chatId>:…` for chats as senders).
  *
- * Updates are read-modify-write, serialised per key inside this process. keyv has no atomic increment, so two
- * processes recording for the same key at the same moment can lose one update; acceptable for an estimate.
+ * Each record is a set of counters in the store's shared state (store.shared): one atomic increment per field
+ * (HINCRBYFLOAT in Redis, an upsert adding to the row in SQL), so instances recording for the same key at the same
+ * moment lose nothing. Records written by older versions as one keyv value are still read and added in.
  */
 export class UsageStore {
   readonly #keyv: Keyv;
   readonly #now: () => Date;
-  readonly #queue = new KeyedQueue();
+  readonly #shared: SharedState;
 
-  constructor(keyv: Keyv, opts?: { now?: () => Date }) {
+  /** `shared`: the store's (store.shared); without it, counters live in this process only. */
+  constructor(keyv: Keyv, opts?: { now?: () => Date; shared?: SharedState }) {
     this.#keyv = keyv;
     this.#now = opts?.now ?? (() => new Date());
+    this.#shared = opts?.shared ?? new MemorySharedState();
   }
 
   async record(e: UsageEvent): Promise<void> {
@@ -157,18 +160,22 @@ export class UsageStore {
     const { day, month } = periods(this.#now());
     const [today, thisMonth, total] = await Promise.all(
       [`${prefix}:d:${day}`, `${prefix}:m:${month}`, `${prefix}:total`].map(async (key) => {
-        await this.#queue.settled(key);
-        return toRecord(await this.#keyv.get(key));
+        const [counters, legacy] = await Promise.all([this.#shared.counters(key), this.#keyv.get<unknown>(key)]);
+        const record = toRecord(counters);
+        if (legacy !== undefined) {
+          const old = toRecord(legacy);
+          for (const field of FIELDS) record[field] += old[field];
+        }
+        return record;
       }),
     );
     return { today: today!, month: thisMonth!, total: total! };
   }
 
   #add(key: string, add: UsageRecord, ttl: number | undefined): Promise<void> {
-    return this.#queue.run(key, async () => {
-      const current = toRecord(await this.#keyv.get(key));
-      for (const field of FIELDS) current[field] += add[field];
-      await this.#keyv.set(key, current, ttl);
-    });
+    // Fields that stay 0 are left out: fewer writes, and the record reads the same.
+    const delta: Record<string, number> = {};
+    for (const field of FIELDS) if (add[field] !== 0) delta[field] = add[field];
+    return this.#shared.addCounters(key, delta, ttl);
   }
 }

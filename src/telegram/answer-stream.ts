@@ -18,7 +18,7 @@ import type { FormattedText } from "./formatted-text.js";
 import { joinFormatted, MESSAGE_LIMIT } from "./formatted-text.js";
 import { markdownToEntities } from "./markdown.js";
 import { splitFormatted } from "./split.js";
-import { sleep, type ChatKind, type Pacer, type PacerKey, type UpdateKind } from "./pacer.js";
+import { sleep, type ChatKind, type Pacing, type PacerKey, type UpdateKind } from "./pacer.js";
 import { firstMessageOptions, isInlineTarget, paceKeyOf, topicOptions, type ChatTarget, type StreamTarget } from "./target.js";
 import type { DraftSupport } from "./draft-support.js";
 
@@ -31,7 +31,7 @@ export interface AnswerStreamDeps {
   api: Api;
   /** For intermediate updates: no retries; a skipped update is replaced by the next one. */
   fastApi: Api;
-  pacer: Pacer;
+  pacer: Pacing;
   drafts: DraftSupport;
   log: Logger;
 }
@@ -247,7 +247,7 @@ class AnswerStream {
       }
       const slot = first
         ? await this.deps.pacer.acquireFinal(this.paceKey, this.chatKind, kind)
-        : this.deps.pacer.tryIntermediate(this.paceKey, this.chatKind, kind);
+        : await this.deps.pacer.tryIntermediate(this.paceKey, this.chatKind, kind);
       if (!slot) continue;
       const version = this.version;
       this.inFlight = op;
@@ -369,7 +369,7 @@ class AnswerStream {
       const description = err.description;
       if (err.error_code === 429) {
         const retryAfter = err.parameters.retry_after ?? 1;
-        pacer.penalize(this.paceKey, this.chatKind, retryAfter);
+        void pacer.penalize(this.paceKey, this.chatKind, retryAfter);
         log.warn({ ...this.where, op: op.kind, retryAfter }, "flood control hit while streaming");
         return false;
       }

@@ -7,13 +7,13 @@ import { GrammyError, type Api } from "grammy";
 import type { InlineKeyboardMarkup } from "grammy/types";
 import type { Logger } from "../util/logger.js";
 import type { FormattedText } from "./formatted-text.js";
-import type { Pacer } from "./pacer.js";
+import type { Pacing } from "./pacer.js";
 import { splitFormatted } from "./split.js";
 import { paceKeyOf, type InlineMessageTarget } from "./target.js";
 
 /** Replaces the inline message's text (and keyboard: none unless given). Never throws: a failure is logged. */
 export async function showInInlineMessage(
-  deps: { api: Api; pacer: Pacer; log: Logger },
+  deps: { api: Api; pacer: Pacing; log: Logger },
   target: InlineMessageTarget,
   formatted: FormattedText,
   replyMarkup?: InlineKeyboardMarkup,

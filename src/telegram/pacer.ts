@@ -8,8 +8,8 @@
  * - final updates (the finished text, each part of a long answer) must go out: they wait for room, and intermediate
  *   updates leave them a reserve in every window so they rarely wait at all.
  *
- * This implementation keeps its windows in memory, which is right for one process; several instances behind one
- * webhook would share the same interface backed by Redis.
+ * Pacer keeps its windows in memory, which is right for one process; several instances behind one webhook share
+ * them in Redis instead (SharedPacer, shared-pacer.ts), behind the same Pacing interface.
  */
 
 export type UpdateKind = "draft" | "message";
@@ -50,6 +50,20 @@ export interface Slot {
   at: number;
 }
 
+/** What the answer stream and replies pace with: Pacer in one process, SharedPacer across instances. */
+export interface Pacing {
+  /** Milliseconds until an update of this kind may go out (0: now, or: ask). `intermediate` updates respect the reserves. */
+  delay(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind, intermediate: boolean): number;
+  /** Takes a slot for an intermediate update if one is free now; never waits. */
+  tryIntermediate(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind): Slot | undefined | Promise<Slot | undefined>;
+  /** Waits for a slot for a final update and takes it. */
+  acquireFinal(chatId: PacerKey, chatKind: ChatKind, kind: UpdateKind, signal?: AbortSignal): Promise<Slot>;
+  /** The request of this slot has been answered. */
+  settle(slot: Slot): void;
+  /** Telegram answered 429 with retry_after: hold this chat (and, if it says so, the whole bot) until then. */
+  penalize(chatId: PacerKey, chatKind: ChatKind, retryAfterSeconds: number, global?: boolean): void | Promise<void>;
+}
+
 /** Recent updates in one sliding window (a handful of entries: linear scans are cheapest). */
 class Window {
   private slots: Slot[] = [];
@@ -87,7 +101,7 @@ interface ChatState {
   lastUsed: number;
 }
 
-export class Pacer {
+export class Pacer implements Pacing {
   private readonly global: Window;
   private readonly chats = new Map<PacerKey, ChatState>();
   private globalBlockedUntil = 0;

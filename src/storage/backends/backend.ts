@@ -1,5 +1,7 @@
 /** What every store backend provides, and the helpers they share for opening and closing. */
 import type Keyv from "keyv";
+import type { SharedState } from "../shared/shared-state.js";
+import type { LuaScript } from "../shared/redis.js";
 
 export type StoreKind = "sqlite" | "redis" | "postgres" | "memory";
 
@@ -8,8 +10,19 @@ export interface Store {
   readonly kind: StoreKind;
   /** STORE_URL without credentials or query string, safe to log. */
   readonly displayUrl: string;
+  /** Counters and exclusive sections that hold across instances sharing this store (shared/). */
+  readonly shared: SharedState;
+  /** Redis only: Lua scripts run by EVALSHA, for state that must be decided in one step (the pacer's windows). */
+  readonly scripts?: ScriptRunner;
   /** Closes the connection (or file) so the process can exit. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** Runs Lua scripts in the store's Redis, on keys under the store's namespace. */
+export interface ScriptRunner {
+  runScript(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown>;
+  /** The full Redis key for a shared-state key. */
+  key(key: string): string;
 }
 
 export interface OpenStoreOptions {

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import Keyv from "keyv";
+import { PostgresSharedState } from "../shared/sql.js";
 import { StoreConnectionError, describeFailure, onceClose, watchErrors, withTimeout, type OpenStoreOptions, type Store } from "./backend.js";
 
 /** postgres:// and postgresql://: table "keyv", one pool per store. */
@@ -47,15 +48,25 @@ export async function openPostgres(url: string, displayUrl: string, namespace: s
   const adapter = new OwnPoolPostgres({ uri: url });
   const keyv = new Keyv({ store: adapter, namespace, throwOnErrors: true });
   const errors = watchErrors(keyv, opts.onError);
+  // Shared state (counters, advisory locks) has a pool of its own: a section holds a connection while the keyv
+  // calls inside it use the adapter's pool, so the two can never wait on each other.
+  const sharedPool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: connectTimeout, idleTimeoutMillis: 30_000 });
+  sharedPool.on("error", (error) => keyv.emit("error", error));
+  let shared: PostgresSharedState;
   try {
     // Waits for the adapter's CREATE TABLE, then one SELECT.
     await withTimeout(keyv.get("__store_probe__"), connectTimeout + 1_000, "connect");
+    shared = await withTimeout(PostgresSharedState.open(sharedPool, namespace), connectTimeout + 1_000, "connect");
   } catch (error) {
     await adapter.disconnect().catch(() => {});
+    await sharedPool.end().catch(() => {});
     throw new StoreConnectionError(`cannot reach postgres at ${displayUrl}: ${describeFailure(errors.first() ?? error)}`, {
       cause: error,
     });
   }
   errors.opened();
-  return { keyv, kind: "postgres", displayUrl, close: onceClose(() => adapter.disconnect()) };
+  const close = async () => {
+    await Promise.all([adapter.disconnect(), sharedPool.end()]);
+  };
+  return { keyv, kind: "postgres", displayUrl, shared, close: onceClose(close) };
 }

@@ -1,4 +1,5 @@
 import Keyv from "keyv";
+import { RedisSharedState } from "../shared/redis.js";
 import { StoreConnectionError, describeFailure, onceClose, watchErrors, withTimeout, type OpenStoreOptions, type Store } from "./backend.js";
 
 /** redis:// and rediss://: fails fast at start-up, reconnects (capped back-off) once it has been up. */
@@ -45,5 +46,6 @@ export async function openRedis(url: string, displayUrl: string, namespace: stri
       if (client.isOpen) client.destroy();
     }
   };
-  return { keyv, kind: "redis", displayUrl, close: onceClose(close) };
+  const shared = new RedisSharedState(client, namespace);
+  return { keyv, kind: "redis", displayUrl, shared, scripts: shared, close: onceClose(close) };
 }
