@@ -6,8 +6,8 @@
  * the turn; trimming and fitToBudget only add stored numbers, so nothing is ever re-tokenized.
  *
  * Concurrency: append() and replaceLast() are read-modify-write, run in the store's exclusive section for the key
- * (store.shared: a lock key in Redis, an advisory lock in PostgreSQL, BEGIN IMMEDIATE in SQLite), so instances
- * writing the same chat at the same moment lose nothing. Given a bare Keyv, sections are exclusive in this process.
+ * (store.shared: a lock key in Redis, an advisory lock in PostgreSQL, a per-key lock in the one SQLite process), so
+ * instances writing the same chat at the same moment lose nothing. Given a bare Keyv, sections are exclusive in this process.
  */
 import Keyv from "keyv";
 import type { Store } from "./store.js";

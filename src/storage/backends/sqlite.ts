@@ -27,7 +27,7 @@ export async function openSqlite(file: string, displayUrl: string, namespace: st
     // The pragma is also the round trip that proves the file opens and the table exists.
     if (file !== ":memory:") await adapter.query("PRAGMA journal_mode=WAL");
     await keyv.get("__store_probe__");
-    shared = await SqliteSharedState.open((sql, ...params) => adapter.query(sql, ...params) as Promise<unknown[]>, namespace);
+    shared = await SqliteSharedState.open((sql, ...params) => adapter.query(sql, ...params) as Promise<unknown[]>, namespace, file);
   } catch (error) {
     await adapter.disconnect().catch(() => {});
     throw fail(errors.first() ?? error);

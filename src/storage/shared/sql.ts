@@ -1,9 +1,10 @@
 /**
  * Shared state in SQL: counters are rows (key, field) incremented by an upsert (INSERT … ON CONFLICT DO UPDATE SET
  * value = value + excluded.value, the same syntax on SQLite and PostgreSQL), so concurrent increments from any number
- * of connections add up. Exclusive sections are the database's own: on PostgreSQL transaction-scoped advisory locks
- * (released by the server even if the process dies), on SQLite BEGIN IMMEDIATE (the file's one write lock).
+ * of connections add up. Exclusive sections: on PostgreSQL transaction-scoped advisory locks (released by the server
+ * even if the process dies); on SQLite, per key in the process (below).
  */
+import { resolve } from "node:path";
 import type pg from "pg";
 import { LocalExclusive, toNumber, type Counters, type SharedState } from "./shared-state.js";
 
@@ -32,20 +33,33 @@ function toCounters(rows: unknown[]): Counters {
 
 type SqliteQuery = (sql: string, ...params: unknown[]) => Promise<unknown[]>;
 
-/** SQLite, on the keyv adapter's own connection (a second connection would wait on our write lock). */
-export class SqliteSharedState implements SharedState {
-  /** One transaction at a time on the connection: BEGIN cannot nest. */
-  readonly #transactions = new LocalExclusive();
+/** The sections of each SQLite file, shared by every store object of this process on that file. */
+const sqliteSections = new Map<string, LocalExclusive>();
 
+/**
+ * SQLite, on the keyv adapter's own connection. A SQLite file serves one bot process (its update queue is a table
+ * in the same file, and several instances need Redis), so an exclusive section is a lock per key inside the process,
+ * shared by every connection of the process to the same file. Not BEGIN IMMEDIATE: the file has one write lock, and
+ * holding it for a section's read-modify-write made every other writer (the update queue's connection, the vectors')
+ * wait in SQLite's busy handler, whose sleeps grow to 100 ms: 50 chats streaming at once took 60 s instead of 11.
+ */
+export class SqliteSharedState implements SharedState {
   private constructor(
     private readonly query: SqliteQuery,
     private readonly prefix: string,
+    private readonly sections: LocalExclusive,
   ) {}
 
-  static async open(query: SqliteQuery, namespace: string): Promise<SqliteSharedState> {
+  /** `file` names the database, so that store objects on the same file share their sections (":memory:" does not). */
+  static async open(query: SqliteQuery, namespace: string, file: string): Promise<SqliteSharedState> {
     await query(CREATE);
     await query(`DELETE FROM ${TABLE} WHERE expires IS NOT NULL AND expires <= ?`, Date.now());
-    return new SqliteSharedState(query, `${namespace}:`);
+    let sections = file === ":memory:" ? new LocalExclusive() : sqliteSections.get(resolve(file));
+    if (!sections) {
+      sections = new LocalExclusive();
+      sqliteSections.set(resolve(file), sections);
+    }
+    return new SqliteSharedState(query, `${namespace}:`, sections);
   }
 
   async addCounters(key: string, delta: Counters, ttlMs?: number): Promise<void> {
@@ -59,25 +73,8 @@ export class SqliteSharedState implements SharedState {
     return toCounters(rows);
   }
 
-  /**
-   * BEGIN IMMEDIATE takes the database's write lock at once (another process waits, within the busy timeout), so
-   * the section's reads and writes on this connection see and leave a consistent state. Whatever else this process
-   * writes on the connection meanwhile commits with it; the section always commits what it did, like the plain
-   * writes it replaces.
-   */
-  exclusive<T>(_keys: readonly string[], fn: () => Promise<T>): Promise<T> {
-    return this.#transactions.run(["tx"], async () => {
-      await this.query("BEGIN IMMEDIATE");
-      try {
-        return await fn();
-      } finally {
-        // A transaction left open would make every later BEGIN fail: if COMMIT cannot finish, roll back.
-        await this.query("COMMIT").catch(async (error: unknown) => {
-          await this.query("ROLLBACK").catch(() => undefined);
-          throw error;
-        });
-      }
-    });
+  exclusive<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    return this.sections.run(keys.map((k) => this.prefix + k), fn);
   }
 }
 
