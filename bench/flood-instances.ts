@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@keyv/redis";
 import { startBotApiServer, type BotApiServer } from "../test/servers/bot-api.js";
+import { botEnv } from "./bot-env.js";
 import { startOpenAIServer } from "../test/servers/openai.js";
 import { startCommand } from "./startup.js";
 import { answerText, chatOf, plainTail, sleep, stats } from "./flood-common.js";
@@ -101,19 +102,13 @@ export async function floodInstances(instances = 2): Promise<string[]> {
     for (const port of ports) {
       const child = spawn(process.execPath, startCommand().args, {
         cwd: dir,
-        env: {
-          PATH: process.env.PATH ?? "",
-          TELEGRAM_BOT_TOKEN: telegram.token,
-          TELEGRAM_API_ROOT: telegram.apiRoot,
-          OPENAI_API_KEY: openai.apiKey,
-          OPENAI_BASE_URL: openai.baseURL,
+        env: botEnv({ telegram, openai }, dir, {
           STORE_URL: `${REDIS_URL}${REDIS_URL.includes("?") ? "&" : "?"}prefix=${prefix}`,
           BOT_MODE: "webhook",
           WEBHOOK_URL: `${proxy.url}/telegram`,
           WEBHOOK_SECRET: "bench-secret",
           PORT: String(port),
-          LOG_LEVEL: "warn",
-        },
+        }),
         stdio: ["ignore", "ignore", "inherit"],
       });
       children.push(child);

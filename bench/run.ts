@@ -17,6 +17,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startBotApiServer, type BotApiServer, type Call } from "../test/servers/bot-api.js";
+import { botEnv } from "./bot-env.js";
 import { startOpenAIServer, type ChatRequestBody, type OpenAIServer } from "../test/servers/openai.js";
 import { openStore } from "../src/storage/store.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../src/storage/history.js";
@@ -44,15 +45,7 @@ async function startBot(telegram: BotApiServer, openai: OpenAIServer, dir: strin
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, ...startCommand().args], {
     cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? "",
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      OPENAI_API_KEY: openai.apiKey,
-      OPENAI_BASE_URL: openai.baseURL,
-      STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
-      LOG_LEVEL: "warn",
-    },
+    env: botEnv({ telegram, openai }, dir),
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startBotApiServer } from "../test/servers/bot-api.js";
+import { botEnv } from "./bot-env.js";
 import { startOpenAIServer, type ChatRequestBody } from "../test/servers/openai.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -33,15 +34,7 @@ export async function voiceInlineBench(): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "bench-inline-"));
   const child = spawn(process.execPath, [join(ROOT, "dist/main.js")], {
     cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? "",
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      OPENAI_API_KEY: openai.apiKey,
-      OPENAI_BASE_URL: openai.baseURL,
-      STORE_URL: `sqlite://${join(dir, "bot.sqlite")}`,
-      LOG_LEVEL: "warn",
-    },
+    env: botEnv({ telegram, openai }, dir),
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exited = new Promise<void>((r) => child.on("exit", () => r()));

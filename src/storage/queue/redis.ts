@@ -15,8 +15,8 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Update } from "grammy/types";
-import type { RedisClientType } from "@keyv/redis";
 import { DONE_TTL_MS, MAX_IN_FLIGHT, isUpdate, orderKeyOf, partitionOf, type QueueStats, type UpdateHandler, type UpdateQueue } from "./update-queue.js";
+import { createRedisClient, type RedisClient } from "../backends/redis-client.js";
 
 /** Partitions (streams): the most instances that can share the work, and the unit a lease covers. */
 export const PARTITIONS = 16;
@@ -65,8 +65,7 @@ export interface RedisQueueOptions {
   onRebalance?: (held: number[]) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-type Client = RedisClientType<{}, {}, {}, 2>;
+type Client = RedisClient;
 type Reply = string | number | null | Reply[];
 type PartitionState = "claiming" | "reading" | "releasing";
 
@@ -102,25 +101,8 @@ export class RedisQueue implements UpdateQueue {
 
   /** Connects (two connections: the blocking reads get their own) and creates the streams' consumer group. */
   static async open(url: string, opts: RedisQueueOptions): Promise<RedisQueue> {
-    const { createClient } = await import("@keyv/redis");
-    const connectTimeout = opts.connectTimeoutMs ?? 5000;
-    const make = (): Client => {
-      let everReady = false;
-      const client = createClient({
-        url,
-        socket: {
-          connectTimeout,
-          reconnectStrategy: (retries: number, cause: Error) =>
-            everReady ? Math.min(100 * 2 ** Math.min(retries, 5), 2_000) + Math.floor(Math.random() * 100) : cause,
-        },
-        commandOptions: { timeout: Math.max(connectTimeout, 5_000) },
-      });
-      client.on("error", () => undefined);
-      client.on("ready", () => (everReady = true));
-      return client;
-    };
-    const cmd = make();
-    const reader = make();
+    const make = () => createRedisClient(url, { connectTimeoutMs: opts.connectTimeoutMs ?? 5000, maxBackoffMs: 2_000 });
+    const [cmd, reader] = await Promise.all([make(), make()]);
     try {
       await Promise.all([cmd.connect(), reader.connect()]);
       const queue = new RedisQueue(cmd, reader, opts);
