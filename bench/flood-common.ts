@@ -1,4 +1,5 @@
 /** What the flood sections share: the answers the model streams, and reading them back. */
+import type { BotApiServer } from "../test/servers/bot-api.js";
 import type { ChatRequestBody } from "../test/servers/openai.js";
 
 /** ~300 tokens of realistic Markdown (about 4 characters a token). */
@@ -26,4 +27,25 @@ export function stats(values: number[]): { median: number; p95: number; max: num
   const s = [...values].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
   return { median: at(0.5), p95: at(0.95), max: s.at(-1) ?? NaN };
+}
+
+/**
+ * The flood's questions, all sent at once: each private chat and group (a member each) gets a new chat and asks
+ * "chat <id>: go" (`/ask` in groups); `texts` gets the answer each chat will be streamed (answerText).
+ */
+export function sendFloodQuestions(telegram: BotApiServer, privates: number[], groups: number[], texts: Map<number, string>): void {
+  for (const id of privates) {
+    const user = { id, first_name: "P", language_code: "en" };
+    telegram.addUser(user);
+    telegram.addChat({ id, type: "private", first_name: "P" });
+    texts.set(id, answerText(id));
+    telegram.userSends({ chat: id, from: user, text: `chat ${id}: go` });
+  }
+  for (const id of groups) {
+    const user = { id: -id + 1, first_name: "G", language_code: "en" };
+    telegram.addUser(user);
+    telegram.addChat({ id, type: "supergroup", title: "G" });
+    texts.set(id, answerText(id));
+    telegram.userSends({ chat: id, from: user, text: `/ask chat ${id}: go` });
+  }
 }

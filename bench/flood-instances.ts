@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,48 +15,12 @@ import { startBotApiServer, type BotApiServer } from "../test/servers/bot-api.js
 import { botEnv } from "./bot-env.js";
 import { startOpenAIServer } from "../test/servers/openai.js";
 import { startCommand } from "./startup.js";
-import { answerText, chatOf, plainTail, sleep, stats } from "./flood-common.js";
+import { chatOf, plainTail, sendFloodQuestions, sleep, stats } from "./flood-common.js";
+import { freePort } from "../test/helpers/free-port.js";
+import { startRoundRobinProxy } from "../test/helpers/round-robin-proxy.js";
 
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-
-/** Forwards each request to the next target in turn (per request, not per connection: delivery keeps connections). */
-async function startRoundRobin(targets: string[]): Promise<{ url: string; counts: number[]; failed: () => number; close(): Promise<void> }> {
-  const counts = targets.map(() => 0);
-  let failed = 0;
-  let next = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const i = next++ % targets.length;
-      counts[i]!++;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && !["host", "connection", "content-length"].includes(k)) headers[k] = v;
-      fetch(targets[i]! + (req.url ?? "/"), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined })
-        .then(async (upstream) => {
-          res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "text/plain" });
-          res.end(Buffer.from(await upstream.arrayBuffer()));
-        })
-        .catch(() => {
-          failed++;
-          res.writeHead(502);
-          res.end();
-        });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, counts, failed: () => failed, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A Redis to share, or undefined (the section then says why it did not run). */
 async function redisReachable(): Promise<boolean> {
@@ -96,7 +59,7 @@ export async function floodInstances(instances = 2): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), "bench-instances-"));
   const prefix = `bench-flood-${process.pid}-${randomUUID().slice(0, 8)}`;
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
-  const proxy = await startRoundRobin(ports.map((p) => `http://127.0.0.1:${p}`));
+  const proxy = await startRoundRobinProxy(ports);
   const children: ChildProcess[] = [];
   try {
     for (const port of ports) {
@@ -126,20 +89,7 @@ export async function floodInstances(instances = 2): Promise<string[]> {
     const texts = new Map<number, string>();
     openai.setDefault((body) => ({ text: texts.get(chatOf(body)) ?? "ok", chunkSize: 6, delayMs: 40 }));
     const start = Date.now();
-    for (const id of privates) {
-      const user = { id, first_name: "P", language_code: "en" };
-      telegram.addUser(user);
-      telegram.addChat({ id, type: "private", first_name: "P" });
-      texts.set(id, answerText(id));
-      telegram.userSends({ chat: id, from: user, text: `chat ${id}: go` });
-    }
-    for (const id of groups) {
-      const user = { id: -id + 1, first_name: "G", language_code: "en" };
-      telegram.addUser(user);
-      telegram.addChat({ id, type: "supergroup", title: "G" });
-      texts.set(id, answerText(id));
-      telegram.userSends({ chat: id, from: user, text: `/ask chat ${id}: go` });
-    }
+    sendFloodQuestions(telegram, privates, groups, texts);
     const all = [...privates, ...groups];
     const complete = (id: number) => telegram.botMessages(id).some((m) => plainTail(m.text ?? "") === plainTail(texts.get(id)!));
     const doneAt = new Map<number, number>();
@@ -166,7 +116,7 @@ export async function floodInstances(instances = 2): Promise<string[]> {
       `  complete answers: ${doneAt.size}/${all.length}${missing.length ? ` (missing: ${missing.join(",")})` : ""}` +
         `${twice.length ? `; answered twice: ${twice.join(",")}` : ""}  [target all: ${missing.length === 0 && twice.length === 0 ? "ok" : "MISSED"}]; ` +
         `time to complete: median ${(finish.median / 1000).toFixed(1)} s, max ${(finish.max / 1000).toFixed(1)} s`,
-      `  deliveries per instance: ${proxy.counts.join(" / ")} (${all.length} updates; ${proxy.failed()} failed at the proxy); busiest second: ${Math.max(...perSecond.values())} sends/edits/drafts (Telegram allows ~30)`,
+      `  deliveries per instance: ${proxy.forwarded.join(" / ")} (${all.length} updates; ${proxy.failed()} failed at the proxy); busiest second: ${Math.max(...perSecond.values())} sends/edits/drafts (Telegram allows ~30)`,
     ];
   } finally {
     await Promise.all(

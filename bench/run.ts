@@ -23,7 +23,7 @@ import { openStore } from "../src/storage/store.js";
 import { HistoryStore, historyKey, type HistoryTurn } from "../src/storage/history.js";
 import { loadEncoding, messageTokens } from "../src/ai/tokens.js";
 import { startCommand, TARGETS } from "./startup.js";
-import { answerText, chatOf, plainTail, sleep, stats } from "./flood-common.js";
+import { answerText, chatOf, plainTail, sendFloodQuestions, sleep, stats } from "./flood-common.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 20);
@@ -231,20 +231,7 @@ async function floodControl(): Promise<string[]> {
       return { text, chunkSize: 6, delayMs: 40 };
     });
     const start = Date.now();
-    for (const id of privates) {
-      const user = { id, first_name: "P", language_code: "en" };
-      telegram.addUser(user);
-      telegram.addChat({ id, type: "private", first_name: "P" });
-      texts.set(id, answerText(id));
-      telegram.userSends({ chat: id, from: user, text: `chat ${id}: go` });
-    }
-    for (const id of groups) {
-      const user = { id: -id + 1, first_name: "G", language_code: "en" };
-      telegram.addUser(user);
-      telegram.addChat({ id, type: "supergroup", title: "G" });
-      texts.set(id, answerText(id));
-      telegram.userSends({ chat: id, from: user, text: `/ask chat ${id}: go` });
-    }
+    sendFloodQuestions(telegram, privates, groups, texts);
     const all = [...privates, ...groups];
     const complete = (id: number) => {
       const want = plainTail(texts.get(id)!);

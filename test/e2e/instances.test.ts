@@ -4,7 +4,6 @@
  * takes its chats over (within 30 s), finishing what it left.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,16 +13,10 @@ import { startBotProcess, type BotProcess } from "../helpers/bot-process.js";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { PARTITIONS } from "../../src/storage/queue/redis.js";
 import { partitionOf } from "../../src/storage/queue/update-queue.js";
+import { freePort } from "../helpers/free-port.js";
 
 const REDIS_URL = process.env.REDIS_URL;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function until(check: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,21 +5,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newPrivateChat, startHarness, type Harness } from "../helpers/harness.js";
+import { freePort } from "../helpers/free-port.js";
 
 const REDIS_URL = process.env.REDIS_URL;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** redis-server on `port`, its data in `dir` (appendonly, fsync always: a stop loses nothing). */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {

@@ -2,17 +2,10 @@
  * Webhook mode: updates arrive only as POSTs on the webhook's own path carrying Telegram's secret header; anything
  * else is answered without ever reaching the bot. Without WEBHOOK_SECRET the bot registers a strong secret itself.
  */
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { botText, newGroup, newPrivateChat, startHarness, type Harness } from "../helpers/harness.js";
+import { freePort } from "../helpers/free-port.js";
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 const OWNER = 4242;
 let nextUpdateId = 1;

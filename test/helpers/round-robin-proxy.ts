@@ -9,11 +9,14 @@ export interface RoundRobinProxy {
   readonly url: string;
   /** Requests forwarded, per target. */
   readonly forwarded: number[];
+  /** Requests no target answered (502). */
+  failed(): number;
   close(): Promise<void>;
 }
 
 export async function startRoundRobinProxy(targets: number[]): Promise<RoundRobinProxy> {
   let next = 0;
+  let failed = 0;
   const forwarded = targets.map(() => 0);
   const forward = (port: number, req: IncomingMessage, body: Buffer) =>
     new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
@@ -43,6 +46,7 @@ export async function startRoundRobinProxy(targets: number[]): Promise<RoundRobi
             // Down: the next target gets the request.
           }
         }
+        failed++;
         res.writeHead(502).end();
       })();
     });
@@ -52,6 +56,7 @@ export async function startRoundRobinProxy(targets: number[]): Promise<RoundRobi
   return {
     url: `http://127.0.0.1:${port}`,
     forwarded,
+    failed: () => failed,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
