@@ -100,6 +100,8 @@ async function fetchUpdates(api: Api, offset: number, log: Logger, backoff: Poll
       randomize: true,
       signal,
       onFailedAttempt: async ({ error, attemptNumber }) => {
+        // Polling stopped: the poll in flight was aborted on purpose, nothing failed.
+        if (signal.aborted) return;
         outageSince ??= Date.now();
         const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
         // Said once at warn level, then quieter while it lasts; the error itself is logged (scrubbed of the token).
@@ -124,6 +126,7 @@ async function storeUpdates(queue: UpdateQueue, updates: Update[], log: Logger, 
     randomize: true,
     signal,
     onFailedAttempt: ({ error, attemptNumber }) => {
+      if (signal.aborted) return;
       outageSince ??= Date.now();
       log[attemptNumber === 1 ? "warn" : "debug"]({ err: error, attempt: attemptNumber }, "cannot store updates; retrying before taking more");
     },
